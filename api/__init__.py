@@ -1,0 +1,1 @@
+"""HTTP and GraphQL surface: Starlette app, Strawberry schema, authentication, CLI."""

@@ -1,0 +1,157 @@
+"""The `cadre` command: serve, migrate, seed, manage users, issue tokens, export the schema."""
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.settings import get_settings
+from domain.enums import Role
+
+app = typer.Typer(help="Cadre records GraphQL API.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+async def _in_transaction(work):  # noqa: ANN001, ANN202
+    """Run ``work(session)`` in one transaction on the configured database."""
+    from db.engine import create_engine, create_sessionmaker
+
+    engine = create_engine(get_settings().database_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+async def _install_defaults(session) -> None:  # noqa: ANN001
+    from authz.policy import install_default_policy
+    from db.catalogue import install_catalogue
+
+    await install_default_policy(session)
+    await install_catalogue(session)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations, then install the default policy and catalogues if absent."""
+    from db.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    asyncio.run(_in_transaction(_install_defaults))
+    typer.echo("database is up to date")
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="Generate the fictional demo city.")] = False,
+    size: Annotated[int, typer.Option(help="Number of cadres to generate.")] = 2000,
+    if_empty: Annotated[bool, typer.Option("--if-empty",
+                                           help="Do nothing when cadres exist.")] = False,
+) -> None:
+    """Fill the database with deterministic demo data."""
+    if not demo:
+        raise typer.BadParameter("only --demo data exists", param_hint="--demo")
+
+    async def work(session) -> str:  # noqa: ANN001
+        from sqlalchemy import func, select
+
+        from db.models import Cadre
+        from db.seed import seed_demo
+
+        if if_empty and await session.scalar(select(func.count()).select_from(Cadre)):
+            return "demo data already present"
+        summary = await seed_demo(session, size=size)
+        return f"seeded {summary}"
+
+    typer.echo(asyncio.run(_in_transaction(work)))
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[Role, typer.Option(help="Role the user holds.")],
+    unit: Annotated[str | None, typer.Option(help="Unit code the role holds over.")] = None,
+    cadre_id: Annotated[int | None, typer.Option(help="Cadre record of a cadre user.")] = None,
+    display_name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a user account holding one role (add more roles by running it again)."""
+
+    async def work(session) -> str:  # noqa: ANN001
+        from sqlalchemy import select
+
+        from db.models import RoleAssignment, Unit, User
+
+        unit_id = None
+        if unit is not None:
+            unit_id = await session.scalar(select(Unit.id).where(Unit.code == unit))
+            if unit_id is None:
+                raise typer.BadParameter(f"no unit with code {unit}", param_hint="--unit")
+        user = await session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username, display_name=display_name or username,
+                        cadre_id=cadre_id, active=True, created_at=datetime.now(UTC))
+            session.add(user)
+            await session.flush()
+        session.add(RoleAssignment(user_id=user.id, role=role, unit_id=unit_id))
+        return f"user {username} holds {role.value}" + (f" over {unit}" if unit else "")
+
+    typer.echo(asyncio.run(_in_transaction(work)))
+
+
+@token_app.command("issue")
+def token_issue(
+    username: str,
+    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
+) -> None:
+    """Print a bearer token for USERNAME (and nothing else)."""
+    from api.auth import issue_token
+
+    async def exists(session) -> bool:  # noqa: ANN001
+        from db.queries.users import principal
+
+        return await principal(session, username) is not None
+
+    if not asyncio.run(_in_transaction(exists)):
+        typer.echo(f"no active user {username}", err=True)
+        raise typer.Exit(1)
+    typer.echo(issue_token(get_settings(), username, ttl))
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout when omitted.")] = None,
+) -> None:
+    """Write the GraphQL SDL generated from the code."""
+    from api.schema import schema_sdl
+
+    sdl = schema_sdl()
+    if output is None:
+        typer.echo(sdl, nl=False)
+    else:
+        output.write_text(sdl, encoding="utf-8")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT")] = 8000,
+    workers: Annotated[int, typer.Option()] = 1,
+) -> None:
+    """Serve the API (GraphiQL at /graphql)."""
+    import uvicorn
+
+    get_settings()  # refuse a bad configuration before binding the port
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info",
+                access_log=False)
+
+
+def main() -> None:
+    app()

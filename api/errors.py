@@ -1,0 +1,80 @@
+"""Typed GraphQL errors: every error leaves with an ``extensions.code``.
+
+Codes: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT,
+GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, and INTERNAL for faults, whose
+message is masked.
+"""
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import DomainError
+
+log = logging.getLogger("cadre.errors")
+INTERNAL_MESSAGE = "Internal server error."
+
+
+def error_body(message: str, code: str) -> dict[str, Any]:
+    """A GraphQL response body carrying one error, for answers outside execution."""
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def classify(error: GraphQLError) -> str:
+    """The ``extensions.code`` an error leaves with."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if original is None:
+        if error.extensions and "code" in error.extensions:
+            return str(error.extensions["code"])
+        if error.path is None:
+            if error.message.startswith("Variable '$"):
+                return "BAD_USER_INPUT"
+            return "GRAPHQL_VALIDATION_FAILED"
+    if isinstance(original, GraphQLError):
+        return classify(original)
+    return "INTERNAL"
+
+
+def present(error: GraphQLError) -> GraphQLError:
+    """The error as the client sees it: a code added, an unexpected fault masked."""
+    code = classify(error)
+    original = error.original_error
+    extensions: dict[str, Any] = {**(error.extensions or {}), "code": code}
+    message = error.message
+    if isinstance(original, DomainError) and original.field:
+        extensions["field"] = original.field
+    if code == "INTERNAL":
+        message = INTERNAL_MESSAGE
+    return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """Log faults with their traceback; refusals of bad requests at info level, one line each."""
+    for error in errors:
+        code = classify(error)
+        if code == "INTERNAL":
+            log.error("internal error at %s", error.path, exc_info=error.original_error)
+        else:
+            log.info("request refused: %s %s (path %s)", code, error.message, error.path)
+
+
+class ErrorPolicy(SchemaExtension):
+    """Codes every error, masks faults, and adds the field denials of the request."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None:
+            return
+        errors = [present(error) for error in (getattr(result, "errors", None) or [])]
+        denials = getattr(self.execution_context.context, "denials", None)
+        if denials is not None:
+            errors.extend(denials.errors())
+        result.errors = errors or None

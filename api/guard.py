@@ -1,0 +1,97 @@
+"""Field-level authorization, installed once on the resolvers of guarded types.
+
+Each object of a guarded type carries ``allowed``: the set of ``Type.field``
+names the caller may read on that record, computed from compiled policy when
+the object is built. The guard is a set lookup. A denied field answers null
+and is recorded in the request's `Denials`, which become FORBIDDEN errors at
+the end of the operation: one per value, or, when the field is denied on every
+record for this caller, one per selection with the count of values it hid.
+No exception is raised per denied value.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
+
+GUARDED_TYPES = ("Cadre", "Evaluation", "Finding", "UserAccount")
+#: Row visibility is decided by read access on ``Type.id``, so ids need no guard.
+UNGUARDED_FIELDS = frozenset({"id"})
+
+
+class Denials:
+    """FORBIDDEN answers collected during one operation."""
+
+    def __init__(self, ever_readable: frozenset[str]) -> None:
+        self._ever_readable = ever_readable
+        self._per_value: list[tuple[str, list[str | int]]] = []
+        self._per_selection: dict[int, list[Any]] = {}
+
+    def add(self, type_field: str, info: GraphQLResolveInfo) -> None:
+        if type_field in self._ever_readable:
+            self._per_value.append((type_field, info.path.as_list()))
+            return
+        key = id(info.field_nodes[0])
+        entry = self._per_selection.get(key)
+        if entry is None:
+            self._per_selection[key] = [type_field, info.path.as_list(), 1]
+        else:
+            entry[2] += 1
+
+    def errors(self) -> list[GraphQLError]:
+        found = [
+            GraphQLError(f"Not allowed to read {type_field}.", path=path,
+                         extensions={"code": "FORBIDDEN", "field": type_field})
+            for type_field, path in self._per_value
+        ]
+        found.extend(
+            GraphQLError(
+                f"Not allowed to read {type_field}; denied on all {count} records of this "
+                "selection.", path=path,
+                extensions={"code": "FORBIDDEN", "field": type_field, "deniedCount": count})
+            for type_field, path, count in self._per_selection.values()
+        )
+        return found
+
+
+def _guarded(type_field: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
+    def resolve_if_allowed(root: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        if type_field in root.allowed:
+            return resolve(root, info, **kwargs)
+        info.context.denials.add(type_field, info)
+        return None
+
+    return resolve_if_allowed
+
+
+def _attribute(name: str) -> Callable[..., Any]:
+    def resolve_attribute(root: Any, _info: GraphQLResolveInfo, **_kwargs: Any) -> Any:
+        return getattr(root, name)
+
+    return resolve_attribute
+
+
+def install_guards(schema: strawberry.Schema, type_names: tuple[str, ...] = GUARDED_TYPES) -> int:
+    """Wrap every field of the guarded types with the check; returns how many were wrapped.
+
+    Plain attribute fields get a direct ``getattr`` instead of Strawberry's generic
+    wrapper, which keeps the guarded path as cheap as the unguarded one.
+    """
+    wrapped = 0
+    for type_name in type_names:
+        graphql_type = schema._schema.type_map[type_name]
+        assert isinstance(graphql_type, GraphQLObjectType)
+        definition = schema.get_type_by_name(type_name)
+        convert = schema.config.name_converter.get_graphql_name
+        python_names = {convert(f): f for f in definition.fields}  # type: ignore[union-attr]
+        for field_name, field in graphql_type.fields.items():
+            if field_name in UNGUARDED_FIELDS:
+                continue
+            strawberry_field = python_names[field_name]
+            resolve = field.resolve
+            if strawberry_field.base_resolver is None:
+                resolve = _attribute(strawberry_field.python_name)
+            field.resolve = _guarded(f"{type_name}.{field_name}", resolve)
+            wrapped += 1
+    return wrapped

@@ -1,0 +1,1 @@
+"""Thin resolvers: decode arguments, call one query or workflow, map to GraphQL types."""

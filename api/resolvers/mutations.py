@@ -1,0 +1,227 @@
+"""Root mutation fields: decode the input, call one workflow, read the record back."""
+
+from datetime import date, datetime
+
+import strawberry
+
+from api.resolvers.ids import decode_id
+from api.types.cadres import (
+    Cadre,
+    Evaluation,
+    Finding,
+    cadre_from_row,
+    evaluation_from_row,
+    finding_from_row,
+)
+from api.types.enums import (
+    CadreStatus,
+    EvaluationPeriod,
+    EvaluationSource,
+    FindingSource,
+    FindingStatus,
+    Gender,
+    Grade,
+    LeadershipRole,
+    Rank,
+)
+from db.queries import cadres as cadre_queries
+from domain import enums
+from domain.errors import InvalidInput
+from workflows import cadres, evaluations, findings
+from workflows.records import visible_cadres
+
+
+@strawberry.input
+class CreateCadreInput:
+    name: str
+    gender: Gender
+    birth_date: date
+    id_number: str
+    unit_id: strawberry.ID
+    position: str
+    rank: Rank
+    leadership_role: LeadershipRole
+    phone: str | None = None
+    status: CadreStatus = enums.CadreStatus.SERVING
+
+
+@strawberry.input
+class UpdateCadreInput:
+    id: strawberry.ID
+    version: int = strawberry.field(description="The version read; a stale one answers CONFLICT.")
+    name: str | None = None
+    phone: str | None = None
+    unit_id: strawberry.ID | None = None
+    position: str | None = None
+    rank: Rank | None = None
+    leadership_role: LeadershipRole | None = None
+    status: CadreStatus | None = None
+
+
+@strawberry.input
+class DimensionScoresInput:
+    work: float | None = None
+    conduct: float | None = None
+    results: float | None = None
+
+
+@strawberry.input
+class RecordEvaluationInput:
+    cadre_id: strawberry.ID
+    year: int
+    period: EvaluationPeriod
+    grade: Grade
+    score: float | None = None
+    dimension_scores: DimensionScoresInput | None = None
+    sources: list[EvaluationSource] = strawberry.field(default_factory=list)
+    comment: str | None = None
+
+
+@strawberry.input
+class ReportFindingInput:
+    cadre_id: strawberry.ID
+    item_code: str
+    source: FindingSource
+    description: str
+    evidence: str | None = None
+    informant: str | None = None
+    reported_at: datetime | None = None
+
+
+@strawberry.input
+class FindingTransitionInput:
+    id: strawberry.ID
+    version: int
+
+
+@strawberry.type
+class CadrePayload:
+    cadre: Cadre | None
+
+
+@strawberry.type
+class EvaluationPayload:
+    evaluation: Evaluation | None
+
+
+@strawberry.type
+class FindingPayload:
+    finding: Finding | None
+
+
+async def _read_cadre(info: strawberry.Info, cadre_id: int) -> Cadre | None:
+    ctx = info.context
+    row = await cadre_queries.get(ctx.uow.session, visible_cadres(ctx.scope), cadre_id)
+    return cadre_from_row(row, ctx.scope) if row else None
+
+
+async def _read_child(info: strawberry.Info, cadre_id: int, attribute: str,
+                      child_id: int) -> Evaluation | Finding | None:
+    """Read a changed child record back with the caller's grants on its cadre."""
+    parent = await _read_cadre(info, cadre_id)
+    if parent is None:
+        return None
+    scope, session = info.context.scope, info.context.uow.session
+    if attribute == "evaluations":
+        [rows] = await cadre_queries.evaluations_of(session, [cadre_id])
+        to_type = evaluation_from_row
+    else:
+        [rows] = await cadre_queries.findings_of(session, [cadre_id])
+        to_type = finding_from_row
+    row = next((r for r in rows if r.id == child_id), None)
+    return to_type(row, scope, parent.grants) if row else None  # type: ignore[operator]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise InvalidInput("Give the time with a UTC offset.", field="reportedAt")
+    return moment
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Add a cadre to a unit (organization department).")
+    async def create_cadre(self, info: strawberry.Info, input: CreateCadreInput) -> CadrePayload:
+        ctx = info.context
+        new = cadres.NewCadre(
+            name=input.name, gender=input.gender, birth_date=input.birth_date,
+            id_number=input.id_number, unit_id=decode_id(input.unit_id, "unitId"),
+            position=input.position, rank=input.rank, leadership_role=input.leadership_role,
+            phone=input.phone, status=input.status)
+        cadre_id = await cadres.create_cadre(ctx.uow, ctx.scope, new, ctx.now)
+        return CadrePayload(cadre=await _read_cadre(info, cadre_id))
+
+    @strawberry.mutation(description="Change a cadre record (organization department).")
+    async def update_cadre(self, info: strawberry.Info, input: UpdateCadreInput) -> CadrePayload:
+        ctx = info.context
+        changes = cadres.CadreChanges(
+            cadre_id=decode_id(input.id), version=input.version, name=input.name,
+            phone=input.phone,
+            unit_id=decode_id(input.unit_id, "unitId") if input.unit_id else None,
+            position=input.position, rank=input.rank, leadership_role=input.leadership_role,
+            status=input.status)
+        cadre_id = await cadres.update_cadre(ctx.uow, ctx.scope, changes, ctx.now)
+        return CadrePayload(cadre=await _read_cadre(info, cadre_id))
+
+    @strawberry.mutation(description="Record a performance evaluation (organization department).")
+    async def record_evaluation(self, info: strawberry.Info,
+                                input: RecordEvaluationInput) -> EvaluationPayload:
+        ctx = info.context
+        dims = input.dimension_scores or DimensionScoresInput()
+        cadre_id = decode_id(input.cadre_id, "cadreId")
+        new = evaluations.NewEvaluation(
+            cadre_id=cadre_id, year=input.year, period=input.period,
+            grade=input.grade, score=input.score, work_score=dims.work,
+            conduct_score=dims.conduct, results_score=dims.results,
+            sources=tuple(input.sources), comment=input.comment)
+        evaluation_id = await evaluations.record_evaluation(ctx.uow, ctx.scope, new, ctx.now)
+        found = await _read_child(info, cadre_id, "evaluations", evaluation_id)
+        return EvaluationPayload(evaluation=found)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Finalise an evaluation; it can no longer change.")
+    async def finalise_evaluation(self, info: strawberry.Info,
+                                  id: strawberry.ID) -> EvaluationPayload:
+        ctx = info.context
+        evaluation_id = await evaluations.finalise_evaluation(ctx.uow, ctx.scope, decode_id(id),
+                                                              ctx.now)
+        cadre_id = await cadre_queries.cadre_of_evaluation(ctx.uow.session, evaluation_id)
+        found = await _read_child(info, cadre_id, "evaluations", evaluation_id)
+        return EvaluationPayload(evaluation=found)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Report a negative-list finding (discipline inspection).")
+    async def report_finding(self, info: strawberry.Info,
+                             input: ReportFindingInput) -> FindingPayload:
+        ctx = info.context
+        cadre_id = decode_id(input.cadre_id, "cadreId")
+        new = findings.NewFinding(
+            cadre_id=cadre_id, item_code=input.item_code, source=input.source,
+            description=input.description, evidence=input.evidence,
+            informant=input.informant, reported_at=_aware(input.reported_at))
+        finding_id = await findings.report_finding(ctx.uow, ctx.scope, new, ctx.now)
+        found = await _read_child(info, cadre_id, "findings", finding_id)
+        return FindingPayload(finding=found)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Start verifying a reported finding (核实).")
+    async def start_finding_verification(self, info: strawberry.Info,
+                                         input: FindingTransitionInput) -> FindingPayload:
+        return await _move(info, input, enums.FindingStatus.UNDER_VERIFICATION)
+
+    @strawberry.mutation(description="Confirm a finding under verification (认定).")
+    async def confirm_finding(self, info: strawberry.Info,
+                              input: FindingTransitionInput) -> FindingPayload:
+        return await _move(info, input, enums.FindingStatus.CONFIRMED)
+
+    @strawberry.mutation(description="Dismiss a finding under verification (不予认定).")
+    async def dismiss_finding(self, info: strawberry.Info,
+                              input: FindingTransitionInput) -> FindingPayload:
+        return await _move(info, input, enums.FindingStatus.DISMISSED)
+
+
+async def _move(info: strawberry.Info, input: FindingTransitionInput,
+                target: FindingStatus) -> FindingPayload:
+    ctx = info.context
+    finding_id = await findings.move_finding(ctx.uow, ctx.scope, decode_id(input.id),
+                                             input.version, target, ctx.now)
+    cadre_id = await cadre_queries.cadre_of_finding(ctx.uow.session, finding_id)
+    found = await _read_child(info, cadre_id, "findings", finding_id)
+    return FindingPayload(finding=found)  # type: ignore[arg-type]

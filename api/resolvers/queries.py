@@ -1,0 +1,121 @@
+"""Root query fields."""
+
+import strawberry
+
+from api.resolvers.ids import decode_cursor, decode_id, encode_cursor
+from api.types.cadres import (
+    Cadre,
+    CadreConnection,
+    CadreEdge,
+    NegativeListItem,
+    PageInfo,
+    cadre_from_row,
+)
+from api.types.enums import CadreStatus, LeadershipRole
+from api.types.units import Unit, unit_from_row
+from api.types.users import Me, RoleHolding, UserAccount, holdings_from_rows
+from db.models import Cadre as CadreRow
+from db.queries import cadres as cadre_queries
+from db.queries import units as unit_queries
+from db.queries import users as user_queries
+from domain.errors import InvalidInput
+
+
+@strawberry.input(description="Filters of the cadre roster.")
+class CadreFilter:
+    unit_id: strawberry.ID | None = None
+    include_subunits: bool = True
+    status: CadreStatus | None = None
+    leadership_role: LeadershipRole | None = None
+    search: str | None = strawberry.field(default=None,
+                                          description="Part of a name or a post title.")
+
+
+def _criteria(info: strawberry.Info, filter: CadreFilter | None) -> cadre_queries.CadreCriteria:
+    if filter is None:
+        return cadre_queries.CadreCriteria()
+    unit_ids = None
+    if filter.unit_id is not None:
+        unit_id = decode_id(filter.unit_id, "filter.unitId")
+        tree = info.context.scope.tree
+        unit_ids = frozenset(tree.subtree(unit_id) if filter.include_subunits else {unit_id})
+    search = filter.search.strip() if filter.search else None
+    if search is not None and len(search) > 50:
+        raise InvalidInput("The search text is longer than 50 characters.", field="filter.search")
+    return cadre_queries.CadreCriteria(unit_ids=unit_ids, status=filter.status,
+                                       leadership_role=filter.leadership_role, search=search)
+
+
+def _visible_cadres(info: strawberry.Info):  # noqa: ANN202
+    return info.context.scope.row_filter("Cadre.id", CadreRow.unit_id, CadreRow.id)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The authenticated caller, his roles and his own cadre record.")
+    async def me(self, info: strawberry.Info) -> Me:
+        ctx = info.context
+        cadre = None
+        if ctx.principal.cadre_id is not None:
+            row = await cadre_queries.get(ctx.uow.session, _visible_cadres(info),
+                                          ctx.principal.cadre_id)
+            cadre = cadre_from_row(row, ctx.scope) if row else None
+        roles = [RoleHolding(role=h.role, unit_id=h.unit_id) for h in ctx.principal.holdings]
+        return Me(username=ctx.principal.username, roles=roles, cadre=cadre)
+
+    @strawberry.field(description="All units, in id order.")
+    async def units(self, info: strawberry.Info) -> list[Unit]:
+        return [unit_from_row(row) for row in await unit_queries.list_all(info.context.uow.session)]
+
+    @strawberry.field
+    async def unit(self, info: strawberry.Info, id: strawberry.ID) -> Unit | None:
+        row = await info.context.loaders.units.load(decode_id(id))
+        return unit_from_row(row) if row else None
+
+    @strawberry.field(description="The roster: cadres the caller may see, in id order.")
+    async def cadres(self, info: strawberry.Info, first: int = 20, after: str | None = None,
+                     filter: CadreFilter | None = None) -> CadreConnection:
+        ctx = info.context
+        if not 0 <= first <= ctx.settings.max_page_size:
+            raise InvalidInput(f"first must lie between 0 and {ctx.settings.max_page_size}.",
+                               field="first")
+        after_id = decode_cursor(after) if after else None
+        criteria = _criteria(info, filter)
+        visible = _visible_cadres(info)
+        session = ctx.uow.session
+        rows = await cadre_queries.page(session, visible, criteria, after_id=after_id,
+                                        limit=first + 1)
+        edges = [CadreEdge(cursor=encode_cursor(row.id), node=cadre_from_row(row, ctx.scope))
+                 for row in rows[:first]]
+        return CadreConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > first,
+                               end_cursor=edges[-1].cursor if edges else None),
+            count_total=lambda: cadre_queries.count(session, visible, criteria),
+        )
+
+    @strawberry.field(description="One cadre; null when missing or outside the caller's scope.")
+    async def cadre(self, info: strawberry.Info, id: strawberry.ID) -> Cadre | None:
+        ctx = info.context
+        row = await cadre_queries.get(ctx.uow.session, _visible_cadres(info), decode_id(id))
+        return cadre_from_row(row, ctx.scope) if row else None
+
+    @strawberry.field(description="负面清单 — the catalogue of negative-list items.")
+    async def negative_list(self, info: strawberry.Info) -> list[NegativeListItem]:
+        rows = await cadre_queries.negative_list(info.context.uow.session)
+        return [NegativeListItem(code=r.code, title=r.title, gloss=r.gloss, category=r.category)
+                for r in rows]
+
+    @strawberry.field(description="User accounts (system admin).")
+    async def users(self, info: strawberry.Info) -> list[UserAccount]:
+        scope = info.context.scope
+        if not scope.can_read_system("UserAccount.id"):
+            return []
+        session = info.context.uow.session
+        users = await user_queries.list_all(session)
+        holdings = await user_queries.holdings_of(session, [u.id for u in users])
+        allowed = scope.readable(scope.global_grants)
+        return [UserAccount(id=strawberry.ID(str(u.id)), username=u.username,
+                            display_name=u.display_name, active=u.active,
+                            roles=holdings_from_rows(h), allowed=allowed)
+                for u, h in zip(users, holdings, strict=True)]

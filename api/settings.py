@@ -1,0 +1,44 @@
+"""One typed settings object, read from the environment (prefix ``CADRE_``)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-secret-change-me-000000000000"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CADRE_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        "sqlite+aiosqlite:///var/cadre.db",
+        validation_alias=AliasChoices("DATABASE_URL", "CADRE_DATABASE_URL"),
+    )
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL",
+                                                                      "CADRE_REDIS_URL"))
+    jwt_secret: str = DEVELOPMENT_SECRET
+    jwt_issuer: str = "cadre-records"
+    token_ttl_seconds: int = 8 * 3600
+    ide_assets: Path = Path("node_modules")
+    #: Off only for benchmarking the cost of authorization; never in production.
+    authz_enabled: bool = True
+    max_page_size: int = 100
+
+    @model_validator(mode="after")
+    def _refuse_development_secret_in_production(self) -> "Settings":
+        if self.env == "production":
+            if self.jwt_secret == DEVELOPMENT_SECRET or len(self.jwt_secret) < 32:
+                raise ValueError("CADRE_JWT_SECRET must be set to a secret of 32+ characters "
+                                 "when CADRE_ENV=production")
+            if not self.authz_enabled:
+                raise ValueError("CADRE_AUTHZ_ENABLED=false is refused in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""GraphQL types: separate classes from ORM rows and domain entities."""

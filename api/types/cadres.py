@@ -1,0 +1,173 @@
+"""Cadres (领导干部) and the records kept on them. Every field but ``id`` is guarded."""
+
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+
+from api.types.enums import (
+    CadreStatus,
+    EvaluationPeriod,
+    EvaluationSource,
+    FindingSource,
+    FindingStatus,
+    Gender,
+    Grade,
+    LeadershipRole,
+    Rank,
+)
+from api.types.units import Unit, unit_from_row
+from authz.compiled import Grant
+from authz.scope import Scope
+from domain import enums
+
+Grants = strawberry.Private[frozenset[Grant]]
+Allowed = strawberry.Private[frozenset[str]]
+
+
+@strawberry.type(description="考事、考人、考绩 — the three dimension scores, 0–100.")
+class DimensionScores:
+    work: float | None = strawberry.field(description="考事 — work done")
+    conduct: float | None = strawberry.field(description="考人 — political quality and conduct")
+    results: float | None = strawberry.field(description="考绩 — results achieved")
+
+
+@strawberry.type(description="绩效考核 — a periodic performance evaluation of a cadre.")
+class Evaluation:
+    id: strawberry.ID
+    year: int | None
+    period: EvaluationPeriod | None
+    grade: Grade | None
+    score: float | None
+    dimension_scores: DimensionScores | None
+    sources: list[EvaluationSource] | None
+    comment: str | None = strawberry.field(description="评语 — the evaluator's comment")
+    finalised: bool | None
+    allowed: Allowed
+
+
+@strawberry.type(description="负面清单事项 — a kind of conduct on the negative list.")
+class NegativeListItem:
+    code: str
+    title: str
+    gloss: str | None = None
+    category: str | None = None
+
+
+@strawberry.type(description="负面清单问题认定 — a negative-list finding against a cadre.")
+class Finding:
+    id: strawberry.ID
+    item: NegativeListItem | None
+    source: FindingSource | None
+    description: str | None
+    evidence: str | None
+    informant: str | None = strawberry.field(description="举报人 — who reported it")
+    status: FindingStatus | None
+    reported_at: datetime | None
+    verification_started_at: datetime | None
+    concluded_at: datetime | None
+    version: int | None
+    allowed: Allowed
+
+
+@strawberry.type(description="干部类型标签 — a label from the conduct campaign (守旧型、木偶型…).")
+class CadreLabel:
+    code: str
+    title: str
+    gloss: str
+
+
+@strawberry.type(description="领导干部 — an official holding a leading post in a unit.")
+class Cadre:
+    id: strawberry.ID
+    name: str | None
+    gender: Gender | None
+    birth_date: date | None
+    id_number: str | None = strawberry.field(description="身份证号 — resident identity number")
+    phone: str | None
+    position: str | None = strawberry.field(description="职务 — post held")
+    rank: Rank | None
+    leadership_role: LeadershipRole | None
+    status: CadreStatus | None
+    version: int | None = strawberry.field(description="Optimistic-lock version for updates.")
+    unit_id: strawberry.Private[int]
+    grants: Grants
+    allowed: Allowed
+
+    @strawberry.field
+    async def unit(self, info: strawberry.Info) -> Unit | None:
+        return unit_from_row(await info.context.loaders.units.load(self.unit_id))
+
+    @strawberry.field
+    async def labels(self, info: strawberry.Info) -> list[CadreLabel] | None:
+        rows = await info.context.loaders.labels.load(int(self.id))
+        return [CadreLabel(code=r.code, title=r.title, gloss=r.gloss) for r in rows]
+
+    @strawberry.field(description="Evaluations, newest first.")
+    async def evaluations(self, info: strawberry.Info) -> list[Evaluation] | None:
+        rows = await info.context.loaders.evaluations.load(int(self.id))
+        scope: Scope = info.context.scope
+        return [evaluation_from_row(row, scope, self.grants) for row in rows]
+
+    @strawberry.field(description="Negative-list findings, newest first.")
+    async def findings(self, info: strawberry.Info) -> list[Finding] | None:
+        rows = await info.context.loaders.findings.load(int(self.id))
+        scope: Scope = info.context.scope
+        return [finding_from_row(row, scope, self.grants) for row in rows]
+
+
+def cadre_from_row(row: Any, scope: Scope) -> Cadre:
+    grants = scope.cadre_grants(row.unit_id, row.id)
+    return Cadre(
+        id=strawberry.ID(str(row.id)), name=row.name, gender=row.gender,
+        birth_date=row.birth_date, id_number=row.id_number, phone=row.phone,
+        position=row.position, rank=row.rank, leadership_role=row.leadership_role,
+        status=row.status, version=row.version, unit_id=row.unit_id, grants=grants,
+        allowed=scope.readable(grants),
+    )
+
+
+def evaluation_from_row(row: Any, scope: Scope, cadre_grants: frozenset[Grant]) -> Evaluation:
+    grants = scope.evaluation_grants(cadre_grants, row.finalised)
+    return Evaluation(
+        id=strawberry.ID(str(row.id)), year=row.year, period=row.period, grade=row.grade,
+        score=row.score,
+        dimension_scores=DimensionScores(work=row.work_score, conduct=row.conduct_score,
+                                         results=row.results_score),
+        sources=[enums.EvaluationSource(s) for s in row.sources or ()],
+        comment=row.comment, finalised=row.finalised, allowed=scope.readable(grants),
+    )
+
+
+def finding_from_row(row: Any, scope: Scope, cadre_grants: frozenset[Grant]) -> Finding:
+    return Finding(
+        id=strawberry.ID(str(row.id)),
+        item=NegativeListItem(code=row.item_code, title=row.item_title),
+        source=row.source, description=row.description, evidence=row.evidence,
+        informant=row.informant, status=row.status, reported_at=row.reported_at,
+        verification_started_at=row.verification_started_at, concluded_at=row.concluded_at,
+        version=row.version, allowed=scope.readable(cadre_grants),
+    )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class CadreEdge:
+    cursor: str
+    node: Cadre
+
+
+@strawberry.type(description="A page of cadres (Relay connection).")
+class CadreConnection:
+    edges: list[CadreEdge]
+    page_info: PageInfo
+    count_total: strawberry.Private[Any]
+
+    @strawberry.field(description="Number of cadres matching the filter that the caller may see.")
+    async def total_count(self) -> int:
+        return await self.count_total()

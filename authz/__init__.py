@@ -1,0 +1,1 @@
+"""Authorization: the Casbin model and default policy, compiled decisions, row scopes."""

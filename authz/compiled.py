@@ -1,0 +1,95 @@
+"""Casbin decisions compiled into lookups.
+
+`Enforcer.enforce()` costs about 2 ms a call, far too slow to ask per row and
+field. The policy is therefore expanded once per policy version into sets of
+fields per (role, relation, action); a test proves the sets agree with
+`enforce()` for every combination.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import casbin
+
+from authz.policy import ACTIONS, RELATIONS
+
+#: A role held in a relation to a record, e.g. ("org", "jurisdiction").
+Grant = tuple[str, str]
+NO_FIELDS: frozenset[str] = frozenset()
+
+
+def _closure(edges: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """Map each name to everything it reaches through ``edges`` (itself included)."""
+    parents: dict[str, set[str]] = defaultdict(set)
+    for child, parent in edges:
+        parents[child].add(parent)
+    reach: dict[str, set[str]] = {}
+
+    def visit(name: str, seen: set[str]) -> set[str]:
+        if name in reach:
+            return reach[name]
+        found = {name}
+        for parent in parents.get(name, ()):
+            if parent not in seen:
+                found |= visit(parent, seen | {name})
+        reach[name] = found
+        return found
+
+    for name in list(parents):
+        visit(name, set())
+    return reach
+
+
+@dataclass
+class CompiledPolicy:
+    """Every decision of one policy version, as sets of ``Type.field`` names."""
+
+    version: int
+    fields: frozenset[str]
+    roles: frozenset[str]
+    granted: dict[tuple[str, str, str], frozenset[str]]
+    _memo: dict[tuple[frozenset[Grant], str], frozenset[str]] = field(default_factory=dict)
+
+    def allows(self, role: str, relation: str, type_field: str, action: str = "read") -> bool:
+        return type_field in self.granted.get((role, relation, action), NO_FIELDS)
+
+    def fields_for(self, grants: frozenset[Grant], action: str = "read") -> frozenset[str]:
+        """The fields that any of ``grants`` allows; memoised, grant sets repeat across rows."""
+        key = (grants, action)
+        found = self._memo.get(key)
+        if found is None:
+            found = frozenset().union(
+                *(self.granted.get((role, rel, action), NO_FIELDS) for role, rel in grants)
+            )
+            self._memo[key] = found
+        return found
+
+
+def compile_policy(enforcer: casbin.ManagementEnforcer, version: int) -> CompiledPolicy:
+    """Expand the enforcer's policy into per-(role, relation, action) field sets."""
+    field_groups = enforcer.get_named_grouping_policy("g2")
+    role_links = enforcer.get_named_grouping_policy("g")
+    rules = enforcer.get_policy()
+
+    groups_of = _closure((child, parent) for child, parent, *_ in field_groups)
+    roles_of = _closure((child, parent) for child, parent, *_ in role_links)
+
+    catalogue = {child for child, *_ in field_groups if "." in child}
+    catalogue |= {obj for _, _, obj, _ in rules if "." in obj}
+    roles = {sub for sub, *_ in rules} | set(roles_of)
+
+    granted: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for sub, rel, obj, act in rules:
+        if rel not in RELATIONS or act not in ACTIONS:
+            continue
+        fields = {f for f in catalogue if obj in groups_of.get(f, {f})}
+        for role in roles:
+            if sub in roles_of.get(role, {role}):
+                granted[(role, rel, act)] |= fields
+    return CompiledPolicy(
+        version=version,
+        fields=frozenset(catalogue),
+        roles=frozenset(roles),
+        granted={key: frozenset(value) for key, value in granted.items()},
+    )

@@ -1,0 +1,133 @@
+"""What one principal may see: grants per record, field sets, and the SQL row filter.
+
+A record's *grants* are the (role, relation) pairs the caller holds towards it:
+("org", "jurisdiction") when the record's unit lies under a unit where he holds
+the org role, ("cadre", "self") when it is his own file. The fields he may read
+on the record are the compiled policy's fields for those grants.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, false, or_, true
+
+from authz.compiled import CompiledPolicy, Grant
+from authz.principal import Principal
+from domain.enums import Role
+from domain.errors import Forbidden
+
+SELF: Grant = (Role.CADRE.value, "self")
+SELF_FINALISED: Grant = (Role.CADRE.value, "self_finalised")
+SYSTEM: Grant = (Role.ADMIN.value, "system")
+NO_GRANTS: frozenset[Grant] = frozenset()
+
+
+class UnitTree:
+    """The unit hierarchy (city → counties and agencies → townships)."""
+
+    def __init__(self, edges: Iterable[tuple[int, int | None]]) -> None:
+        self.parent: dict[int, int | None] = dict(edges)
+        self.children: dict[int | None, list[int]] = defaultdict(list)
+        for unit_id, parent_id in self.parent.items():
+            self.children[parent_id].append(unit_id)
+
+    def subtree(self, unit_id: int | None) -> set[int]:
+        """``unit_id`` and all its descendants; None stands for the whole tree."""
+        if unit_id is None:
+            return set(self.parent)
+        found, stack = set(), [unit_id]
+        while stack:
+            current = stack.pop()
+            if current in self.parent and current not in found:
+                found.add(current)
+                stack.extend(self.children.get(current, ()))
+        return found
+
+
+class Scope:
+    """The compiled view of one principal over the records, built once per request."""
+
+    def __init__(self, principal: Principal, tree: UnitTree, policy: CompiledPolicy) -> None:
+        self.principal = principal
+        self.tree = tree
+        self.policy = policy
+        unit_grants: dict[int, set[Grant]] = defaultdict(set)
+        for holding in principal.holdings:
+            if holding.role in (Role.CADRE, Role.ADMIN):
+                continue
+            for unit_id in tree.subtree(holding.unit_id):
+                unit_grants[unit_id].add((holding.role.value, "jurisdiction"))
+        self.unit_grants = {u: frozenset(g) for u, g in unit_grants.items()}
+        self.own_cadre_id = principal.cadre_id if principal.holds(Role.CADRE) else None
+        self.global_grants = frozenset({SYSTEM}) if principal.holds(Role.ADMIN) else NO_GRANTS
+
+    # -- grants of one record ---------------------------------------------------------
+    def cadre_grants(self, unit_id: int, cadre_id: int) -> frozenset[Grant]:
+        grants = self.unit_grants.get(unit_id, NO_GRANTS)
+        if cadre_id == self.own_cadre_id:
+            grants = grants | {SELF}
+        return grants
+
+    @staticmethod
+    def evaluation_grants(cadre_grants: frozenset[Grant], finalised: bool) -> frozenset[Grant]:
+        if finalised and SELF in cadre_grants:
+            return cadre_grants | {SELF_FINALISED}
+        return cadre_grants
+
+    def readable(self, grants: frozenset[Grant]) -> frozenset[str]:
+        return self.policy.fields_for(grants, "read")
+
+    def writable(self, grants: frozenset[Grant]) -> frozenset[str]:
+        return self.policy.fields_for(grants, "write")
+
+    # -- whole-request facts ----------------------------------------------------------
+    def possible_grants(self) -> list[frozenset[Grant]]:
+        """Every grant set a record can carry for this principal."""
+        sets = set(self.unit_grants.values()) | {self.global_grants}
+        if self.own_cadre_id is not None:
+            sets |= {g | {SELF} for g in list(sets)} | {frozenset({SELF, SELF_FINALISED})}
+        return list(sets)
+
+    def ever_readable(self) -> frozenset[str]:
+        """Fields this principal may read on at least one record."""
+        return frozenset().union(*(self.readable(g) for g in self.possible_grants()))
+
+    # -- row filters --------------------------------------------------------------------
+    def row_filter(self, id_field: str, unit_column: ColumnElement,
+                   cadre_column: ColumnElement) -> ColumnElement[bool]:
+        """SQL condition selecting the rows whose ``id_field`` this principal may read."""
+        units = {u for u, g in self.unit_grants.items() if id_field in self.readable(g)}
+        conditions: list[ColumnElement[bool]] = []
+        if units == set(self.tree.parent) and units:
+            conditions.append(true())
+        elif units:
+            conditions.append(unit_column.in_(sorted(units)))
+        if self.own_cadre_id is not None and id_field in self.readable(frozenset({SELF})):
+            conditions.append(cadre_column == self.own_cadre_id)
+        return or_(*conditions) if conditions else false()
+
+    def can_read_system(self, id_field: str) -> bool:
+        return id_field in self.readable(self.global_grants)
+
+
+def require_write(scope: Scope, grants: frozenset[Grant], fields: list[str]) -> None:
+    """Refuse a write unless every field in ``fields`` is writable under ``grants``.
+
+    Raises:
+        Forbidden: naming the first field the caller may not write.
+    """
+    writable = scope.writable(grants)
+    for type_field in fields:
+        if type_field not in writable:
+            raise Forbidden(f"Not allowed to write {type_field}.", field=type_field)
+
+
+class UnrestrictedScope(Scope):
+    """Every row and field visible: only for measuring what authorization costs."""
+
+    def readable(self, grants: frozenset[Grant]) -> frozenset[str]:
+        return self.policy.fields
+
+    def row_filter(self, id_field: str, unit_column: ColumnElement,
+                   cadre_column: ColumnElement) -> ColumnElement[bool]:
+        return true()

@@ -1,0 +1,205 @@
+"""SQLAlchemy tables of the cadre records. Every change to them goes through Alembic."""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from domain import enums
+
+
+def _enum(cls: type) -> Enum:
+    # Stored as plain strings so the same migration runs on SQLite and PostgreSQL.
+    return Enum(cls, native_enum=False, length=32, validate_strings=True,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and read back timezone-aware on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware UTC datetime")
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[enums.UnitKind] = mapped_column(_enum(enums.UnitKind))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+
+
+class Cadre(Base):
+    __tablename__ = "cadres"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    gender: Mapped[enums.Gender] = mapped_column(_enum(enums.Gender))
+    birth_date: Mapped[date] = mapped_column(Date)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    position: Mapped[str] = mapped_column(String(100))
+    rank: Mapped[enums.Rank] = mapped_column(_enum(enums.Rank))
+    leadership_role: Mapped[enums.LeadershipRole] = mapped_column(_enum(enums.LeadershipRole))
+    status: Mapped[enums.CadreStatus] = mapped_column(_enum(enums.CadreStatus))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_cadres_unit_id_id", "unit_id", "id"),)
+
+
+class CadreTypeLabel(Base):
+    """A label from the conduct campaign ("8种类型"干部: 守旧型、木偶型…)."""
+
+    __tablename__ = "cadre_type_labels"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(50))
+    gloss: Mapped[str] = mapped_column(String(200))
+
+
+class CadreLabel(Base):
+    __tablename__ = "cadre_labels"
+
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), primary_key=True)
+    label_code: Mapped[str] = mapped_column(ForeignKey("cadre_type_labels.code"),
+                                            primary_key=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Evaluation(Base):
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[enums.EvaluationPeriod] = mapped_column(_enum(enums.EvaluationPeriod))
+    grade: Mapped[enums.Grade] = mapped_column(_enum(enums.Grade))
+    score: Mapped[float | None] = mapped_column(Float)
+    work_score: Mapped[float | None] = mapped_column(Float)  # 考事
+    conduct_score: Mapped[float | None] = mapped_column(Float)  # 考人
+    results_score: Mapped[float | None] = mapped_column(Float)  # 考绩
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    comment: Mapped[str | None] = mapped_column(Text)
+    finalised: Mapped[bool] = mapped_column(Boolean, default=False)
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("cadre_id", "year", "period", name="uq_evaluations_cadre_period"),
+        Index("ix_evaluations_cadre_id_year", "cadre_id", "year"),
+    )
+
+
+class NegativeListItem(Base):
+    """One of the 14 kinds of conduct of the negative list (负面清单)."""
+
+    __tablename__ = "negative_list_items"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    title: Mapped[str] = mapped_column(String(50))
+    gloss: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(50))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Finding(Base):
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    item_code: Mapped[str] = mapped_column(ForeignKey("negative_list_items.code"))
+    source: Mapped[enums.FindingSource] = mapped_column(_enum(enums.FindingSource))
+    description: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    informant: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[enums.FindingStatus] = mapped_column(_enum(enums.FindingStatus))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    verification_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadres.id"), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoleAssignment(Base):
+    """A user holds a role over a unit and its descendants (no unit: the role is global)."""
+
+    __tablename__ = "role_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[enums.Role] = mapped_column(_enum(enums.Role))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+
+    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id", name="uq_role_assignment"),)
+
+
+class CasbinRule(Base):
+    """Policy lines read by Casbin through its SQLAlchemy adapter."""
+
+    __tablename__ = "casbin_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ptype: Mapped[str] = mapped_column(String(255))
+    v0: Mapped[str | None] = mapped_column(String(255))
+    v1: Mapped[str | None] = mapped_column(String(255))
+    v2: Mapped[str | None] = mapped_column(String(255))
+    v3: Mapped[str | None] = mapped_column(String(255))
+    v4: Mapped[str | None] = mapped_column(String(255))
+    v5: Mapped[str | None] = mapped_column(String(255))
+
+    def __str__(self) -> str:
+        # The adapter reads each rule back as its CSV line.
+        values = [self.v0, self.v1, self.v2, self.v3, self.v4, self.v5]
+        return ", ".join([self.ptype, *[v for v in values if v is not None]])
+
+
+class PolicyState(Base):
+    """A single row whose version rises with every policy change; compiled decisions key on it."""
+
+    __tablename__ = "policy_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)

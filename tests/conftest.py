@@ -1,0 +1,98 @@
+"""Shared fixtures: one migrated, seeded database per test session (SQLite or PostgreSQL).
+
+Set TEST_DATABASE_URL (postgresql+asyncpg://...) to run the whole suite on PostgreSQL;
+otherwise it runs on a SQLite file in a temporary folder.
+"""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from api.app import create_app
+from api.auth import issue_token
+from api.settings import Settings
+from db.engine import create_engine, create_sessionmaker, is_sqlite
+from db.migrate import upgrade
+
+DEMO_SIZE = 300
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A freshly migrated and seeded database for this test session."""
+    from db.seed import seed_demo
+
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        await _reset_postgres(url)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        await seed_demo(session, size=DEMO_SIZE)
+    await engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(env="test", database_url=database_url,
+                    ide_assets=Path(__file__).parent.parent / "node_modules")
+
+
+@pytest.fixture(scope="session")
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process HTTP client of the real application (lifespan included)."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
+@pytest.fixture(scope="session")
+def token(settings: Settings) -> Any:
+    """``token("demo-org")`` → a bearer token for that demo account."""
+    return lambda username, ttl=None: issue_token(settings, username, ttl)
+
+
+class GraphQLClient:
+    """Posts operations as one user and returns the decoded JSON body."""
+
+    def __init__(self, http: httpx.AsyncClient, bearer: str | None) -> None:
+        self.http = http
+        self.headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+
+    async def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = await self.http.post("/graphql", json={"query": query,
+                                                          "variables": variables},
+                                        headers=self.headers)
+        body = response.json()
+        body["status"] = response.status_code
+        return body
+
+
+@pytest.fixture(scope="session")
+def as_user(client: httpx.AsyncClient, token: Any) -> Any:
+    """``as_user("demo-org")`` → a GraphQLClient acting as that account."""
+    return lambda username: GraphQLClient(client, token(username))
+
+
+def uses_sqlite() -> bool:
+    return is_sqlite(os.environ.get("TEST_DATABASE_URL") or "sqlite+aiosqlite://")

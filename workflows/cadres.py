@@ -1,0 +1,98 @@
+"""Creating and updating cadre records (organization department)."""
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from authz.scope import Scope, require_write
+from db.models import Cadre, Unit
+from db.uow import UnitOfWork
+from domain import cadres as rules
+from domain.enums import CadreStatus, Gender, LeadershipRole, Rank
+from domain.errors import InvalidInput, NotFound
+from workflows.records import flush_unique, update_versioned, visible_cadre
+
+_GRAPHQL_NAMES = {"birth_date": "birthDate", "id_number": "idNumber", "unit_id": "unit",
+                  "leadership_role": "leadershipRole"}
+
+
+def _type_fields(names: list[str]) -> list[str]:
+    return [f"Cadre.{_GRAPHQL_NAMES.get(name, name)}" for name in names]
+
+
+@dataclass(frozen=True)
+class NewCadre:
+    name: str
+    gender: Gender
+    birth_date: date
+    id_number: str
+    unit_id: int
+    position: str
+    rank: Rank
+    leadership_role: LeadershipRole
+    phone: str | None = None
+    status: CadreStatus = CadreStatus.SERVING
+
+
+@dataclass(frozen=True)
+class CadreChanges:
+    cadre_id: int
+    version: int
+    name: str | None = None
+    phone: str | None = None
+    unit_id: int | None = None
+    position: str | None = None
+    rank: Rank | None = None
+    leadership_role: LeadershipRole | None = None
+    status: CadreStatus | None = None
+
+
+async def _require_unit(uow: UnitOfWork, unit_id: int) -> None:
+    if await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id)) is None:
+        raise NotFound(f"No unit with id {unit_id}.", field="unitId")
+
+
+async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: datetime) -> int:
+    """Add a cadre to a unit in the caller's jurisdiction; returns the new id."""
+    values = {
+        "name": rules.check_name(new.name),
+        "id_number": rules.check_id_number(new.id_number, new.birth_date),
+        "position": rules.check_position(new.position),
+        "phone": rules.check_phone(new.phone) if new.phone else None,
+    }
+    rules.check_birth_date(new.birth_date, now.date())
+    await _require_unit(uow, new.unit_id)
+    written = [f.name for f in fields(NewCadre)]
+    require_write(scope, scope.unit_grants.get(new.unit_id, frozenset()), _type_fields(written))
+    cadre = Cadre(**{**{f.name: getattr(new, f.name) for f in fields(NewCadre)}, **values},
+                  version=1, created_at=now, updated_at=now)
+    uow.session.add(cadre)
+    await flush_unique(uow.session, "A cadre with this identity number exists.", "idNumber")
+    await uow.commit()
+    return cadre.id
+
+
+async def update_cadre(uow: UnitOfWork, scope: Scope, changes: CadreChanges,
+                       now: datetime) -> int:
+    """Change fields of a cadre record, guarded by its version."""
+    row = await visible_cadre(uow.session, scope, changes.cadre_id, field="id")
+    values = {f.name: getattr(changes, f.name) for f in fields(CadreChanges)
+              if f.name not in ("cadre_id", "version") and getattr(changes, f.name) is not None}
+    if not values:
+        raise InvalidInput("Nothing to change: give at least one field.", field="input")
+    if "name" in values:
+        values["name"] = rules.check_name(values["name"])
+    if "position" in values:
+        values["position"] = rules.check_position(values["position"])
+    if "phone" in values:
+        values["phone"] = rules.check_phone(values["phone"])
+    require_write(scope, scope.cadre_grants(row.unit_id, row.id), _type_fields(list(values)))
+    if "unit_id" in values:
+        await _require_unit(uow, values["unit_id"])
+        require_write(scope, scope.unit_grants.get(values["unit_id"], frozenset()),
+                      ["Cadre.unit"])
+    await update_versioned(uow.session, Cadre, row.id, changes.version,
+                           {**values, "updated_at": now})
+    await uow.commit()
+    return row.id

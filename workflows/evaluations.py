@@ -1,0 +1,79 @@
+"""Recording and finalising performance evaluations (organization department)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from authz.scope import Scope, require_write
+from db.models import Evaluation
+from db.uow import UnitOfWork
+from domain import evaluations as rules
+from domain.enums import EvaluationPeriod, EvaluationSource, Grade
+from domain.errors import NotFound
+from workflows.records import flush_unique, visible_cadre
+
+
+@dataclass(frozen=True)
+class NewEvaluation:
+    cadre_id: int
+    year: int
+    period: EvaluationPeriod
+    grade: Grade
+    score: float | None = None
+    work_score: float | None = None
+    conduct_score: float | None = None
+    results_score: float | None = None
+    sources: tuple[EvaluationSource, ...] = ()
+    comment: str | None = None
+
+
+def _written_fields(new: NewEvaluation) -> list[str]:
+    written = ["Evaluation.year", "Evaluation.period", "Evaluation.grade"]
+    if new.score is not None:
+        written.append("Evaluation.score")
+    if (new.work_score, new.conduct_score, new.results_score) != (None, None, None):
+        written.append("Evaluation.dimensionScores")
+    if new.sources:
+        written.append("Evaluation.sources")
+    if new.comment is not None:
+        written.append("Evaluation.comment")
+    return written
+
+
+async def record_evaluation(uow: UnitOfWork, scope: Scope, new: NewEvaluation,
+                            now: datetime) -> int:
+    """Record an evaluation of a cadre for one period; one per cadre, year and period."""
+    rules.check_year(new.year, now.year)
+    for name in ("score", "work_score", "conduct_score", "results_score"):
+        rules.check_score(getattr(new, name), "score" if name == "score" else "dimensionScores")
+    comment = rules.check_comment(new.comment)
+    cadre = await visible_cadre(uow.session, scope, new.cadre_id)
+    require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id), _written_fields(new))
+    evaluation = Evaluation(
+        cadre_id=cadre.id, year=new.year, period=new.period, grade=new.grade, score=new.score,
+        work_score=new.work_score, conduct_score=new.conduct_score,
+        results_score=new.results_score, sources=[s.value for s in dict.fromkeys(new.sources)],
+        comment=comment, finalised=False, created_at=now)
+    uow.session.add(evaluation)
+    await flush_unique(uow.session, "This cadre already has an evaluation for that period.",
+                       "period")
+    await uow.commit()
+    return evaluation.id
+
+
+async def finalise_evaluation(uow: UnitOfWork, scope: Scope, evaluation_id: int,
+                              now: datetime) -> int:
+    """Make an evaluation part of the record: it can no longer change."""
+    evaluation = await uow.session.scalar(
+        select(Evaluation).where(Evaluation.id == evaluation_id).with_for_update())
+    missing = f"No evaluation with id {evaluation_id}."
+    if evaluation is None:
+        raise NotFound(missing, field="id")
+    cadre = await visible_cadre(uow.session, scope, evaluation.cadre_id, "id", missing)
+    require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["Evaluation.finalised"])
+    rules.check_editable(evaluation.finalised)
+    evaluation.finalised = True
+    evaluation.finalised_at = now
+    await uow.commit()
+    return evaluation.id

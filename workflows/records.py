@@ -1,0 +1,48 @@
+"""Shared steps of the workflows: finding a record the caller may see, version checks."""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authz.scope import Scope
+from db.models import Cadre
+from db.queries import cadres as cadre_queries
+from domain.errors import Conflict, NotFound
+
+
+def visible_cadres(scope: Scope) -> ColumnElement[bool]:
+    return scope.row_filter("Cadre.id", Cadre.unit_id, Cadre.id)
+
+
+async def visible_cadre(session: AsyncSession, scope: Scope, cadre_id: int,
+                        field: str = "cadreId", missing: str | None = None) -> Any:
+    """The cadre row if the caller may see it; NOT_FOUND otherwise, missing or not.
+
+    ``missing`` is the message to give, so that a record under a cadre out of
+    scope answers exactly as a record that does not exist.
+    """
+    row = await cadre_queries.get(session, visible_cadres(scope), cadre_id)
+    if row is None:
+        raise NotFound(missing or f"No cadre with id {cadre_id}.", field=field)
+    return row
+
+
+async def update_versioned(session: AsyncSession, model: Any, record_id: int, version: int,
+                           values: dict[str, Any]) -> None:
+    """Update one row if its version is still ``version``; CONFLICT when someone was first."""
+    result = await session.execute(
+        update(model).where(model.id == record_id, model.version == version)
+        .values(**values, version=version + 1))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("The record was changed by someone else; reload it and try again.",
+                       field="version")
+
+
+async def flush_unique(session: AsyncSession, message: str, field: str) -> None:
+    """Flush pending writes, turning a uniqueness clash into CONFLICT."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(message, field=field) from None
