@@ -96,3 +96,16 @@ def as_user(client: httpx.AsyncClient, token: Any) -> Any:
 
 def uses_sqlite() -> bool:
     return is_sqlite(os.environ.get("TEST_DATABASE_URL") or "sqlite+aiosqlite://")
+
+
+@pytest.fixture
+async def count_rows(database_url: str) -> Any:
+    """``await count_rows("cadres")`` → rows in that table, read directly from the database."""
+    engine = create_engine(database_url)
+
+    async def count(table: str) -> int:
+        async with engine.connect() as connection:
+            return int((await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar())
+
+    yield count
+    await engine.dispose()
