@@ -18,11 +18,12 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from api.auth import BearerTokenBackend, PrincipalUser, unauthenticated
-from api.context import Context, Loaders
+from api.context import Context
 from api.graphiql import ide_page, ide_routes
 from api.guard import Denials
 from api.schema import build_schema
 from api.settings import Settings, get_settings
+from api.types.units import UnitIndex
 from authz import scope as authz_scope
 from authz.compiled import CompiledPolicy, compile_policy
 from authz.policy import load_enforcer, policy_version
@@ -64,12 +65,13 @@ class CadreGraphQL(GraphQL):
         services = self.services
         principal = request.user.principal
         uow: UnitOfWork = request.state.uow
-        tree = authz_scope.UnitTree(await unit_queries.edges(uow.session))
+        units = UnitIndex(await unit_queries.list_all(uow.session))
+        tree = authz_scope.UnitTree(units.edges())
         scope_class = (authz_scope.Scope if services.settings.authz_enabled
                        else authz_scope.UnrestrictedScope)
         scope = scope_class(principal, tree, services.policy)
         return Context(request=request, settings=services.settings, principal=principal,
-                       scope=scope, uow=uow, loaders=Loaders(uow),
+                       scope=scope, uow=uow, units=units,
                        denials=Denials(scope.ever_readable()))
 
 

@@ -3,7 +3,7 @@
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -21,14 +21,25 @@ app.add_typer(token_app, name="token")
 
 async def _in_transaction(work):  # noqa: ANN001, ANN202
     """Run ``work(session)`` in one transaction on the configured database."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     from db.engine import create_engine, create_sessionmaker
 
     engine = create_engine(get_settings().database_url)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
             return await work(session)
+    except (OperationalError, ProgrammingError) as error:
+        if "no such table" in str(error) or "does not exist" in str(error):
+            _fail("the database has no schema yet: run `cadre db upgrade` first")
+        raise
     finally:
         await engine.dispose()
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
 
 
 async def _install_defaults(session) -> None:  # noqa: ANN001
@@ -100,7 +111,12 @@ def user_add(
                         cadre_id=cadre_id, active=True, created_at=datetime.now(UTC))
             session.add(user)
             await session.flush()
-        session.add(RoleAssignment(user_id=user.id, role=role, unit_id=unit_id))
+        held = await session.scalar(select(RoleAssignment.id).where(
+            RoleAssignment.user_id == user.id, RoleAssignment.role == role,
+            RoleAssignment.unit_id.is_(None) if unit_id is None
+            else RoleAssignment.unit_id == unit_id))
+        if held is None:
+            session.add(RoleAssignment(user_id=user.id, role=role, unit_id=unit_id))
         return f"user {username} holds {role.value}" + (f" over {unit}" if unit else "")
 
     typer.echo(asyncio.run(_in_transaction(work)))
@@ -154,4 +170,13 @@ def serve(
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as error:
+        # Only the messages: the rejected values may be secrets.
+        for problem in error.errors():
+            typer.echo(f"configuration error: {problem['msg']}", err=True)
+        raise SystemExit(1) from None
     app()

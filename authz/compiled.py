@@ -7,38 +7,14 @@ fields per (role, relation, action); a test proves the sets agree with
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import casbin
+from typing import Any
 
 from authz.policy import ACTIONS, RELATIONS
 
 #: A role held in a relation to a record, e.g. ("org", "jurisdiction").
 Grant = tuple[str, str]
 NO_FIELDS: frozenset[str] = frozenset()
-
-
-def _closure(edges: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
-    """Map each name to everything it reaches through ``edges`` (itself included)."""
-    parents: dict[str, set[str]] = defaultdict(set)
-    for child, parent in edges:
-        parents[child].add(parent)
-    reach: dict[str, set[str]] = {}
-
-    def visit(name: str, seen: set[str]) -> set[str]:
-        if name in reach:
-            return reach[name]
-        found = {name}
-        for parent in parents.get(name, ()):
-            if parent not in seen:
-                found |= visit(parent, seen | {name})
-        reach[name] = found
-        return found
-
-    for name in list(parents):
-        visit(name, set())
-    return reach
 
 
 @dataclass
@@ -66,26 +42,30 @@ class CompiledPolicy:
         return found
 
 
-def compile_policy(enforcer: casbin.ManagementEnforcer, version: int) -> CompiledPolicy:
-    """Expand the enforcer's policy into per-(role, relation, action) field sets."""
+def compile_policy(enforcer: Any, version: int) -> CompiledPolicy:
+    """Expand the enforcer's policy into per-(role, relation, action) field sets.
+
+    Role inheritance (``g``) and field groups (``g2``) are resolved by the
+    enforcer's own role managers, so depth limits and cycles behave exactly as
+    in ``enforce()``.
+    """
+    roles_rm = enforcer.get_named_role_manager("g")
+    groups_rm = enforcer.get_named_role_manager("g2")
+    rules = enforcer.get_policy()
     field_groups = enforcer.get_named_grouping_policy("g2")
     role_links = enforcer.get_named_grouping_policy("g")
-    rules = enforcer.get_policy()
-
-    groups_of = _closure((child, parent) for child, parent, *_ in field_groups)
-    roles_of = _closure((child, parent) for child, parent, *_ in role_links)
 
     catalogue = {child for child, *_ in field_groups if "." in child}
     catalogue |= {obj for _, _, obj, _ in rules if "." in obj}
-    roles = {sub for sub, *_ in rules} | set(roles_of)
+    roles = {sub for sub, *_ in rules} | {name for link in role_links for name in link[:2]}
 
     granted: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for sub, rel, obj, act in rules:
         if rel not in RELATIONS or act not in ACTIONS:
             continue
-        fields = {f for f in catalogue if obj in groups_of.get(f, {f})}
+        fields = {f for f in catalogue if groups_rm.has_link(f, obj)}
         for role in roles:
-            if sub in roles_of.get(role, {role}):
+            if roles_rm.has_link(role, sub):
                 granted[(role, rel, act)] |= fields
     return CompiledPolicy(
         version=version,

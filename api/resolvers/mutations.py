@@ -5,11 +5,12 @@ from datetime import date, datetime
 import strawberry
 
 from api.resolvers.ids import decode_id
+from api.selection import selected_names
 from api.types.cadres import (
     Cadre,
     Evaluation,
     Finding,
-    cadre_from_row,
+    build_cadres,
     evaluation_from_row,
     finding_from_row,
 )
@@ -109,10 +110,14 @@ class FindingPayload:
     finding: Finding | None
 
 
-async def _read_cadre(info: strawberry.Info, cadre_id: int) -> Cadre | None:
+async def _read_cadre(info: strawberry.Info, cadre_id: int,
+                      selected: frozenset[str] = frozenset()) -> Cadre | None:
     ctx = info.context
     row = await cadre_queries.get(ctx.uow.session, visible_cadres(ctx.scope), cadre_id)
-    return cadre_from_row(row, ctx.scope) if row else None
+    if row is None:
+        return None
+    [cadre] = await build_cadres(info, [row], selected)
+    return cadre
 
 
 async def _read_child(info: strawberry.Info, cadre_id: int, attribute: str,
@@ -149,7 +154,8 @@ class Mutation:
             position=input.position, rank=input.rank, leadership_role=input.leadership_role,
             phone=input.phone, status=input.status)
         cadre_id = await cadres.create_cadre(ctx.uow, ctx.scope, new, ctx.now)
-        return CadrePayload(cadre=await _read_cadre(info, cadre_id))
+        return CadrePayload(cadre=await _read_cadre(info, cadre_id,
+                                                    selected_names(info, "cadre")))
 
     @strawberry.mutation(description="Change a cadre record (organization department).")
     async def update_cadre(self, info: strawberry.Info, input: UpdateCadreInput) -> CadrePayload:
@@ -161,7 +167,8 @@ class Mutation:
             position=input.position, rank=input.rank, leadership_role=input.leadership_role,
             status=input.status)
         cadre_id = await cadres.update_cadre(ctx.uow, ctx.scope, changes, ctx.now)
-        return CadrePayload(cadre=await _read_cadre(info, cadre_id))
+        return CadrePayload(cadre=await _read_cadre(info, cadre_id,
+                                                    selected_names(info, "cadre")))
 
     @strawberry.mutation(description="Record a performance evaluation (organization department).")
     async def record_evaluation(self, info: strawberry.Info,

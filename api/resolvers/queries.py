@@ -3,20 +3,20 @@
 import strawberry
 
 from api.resolvers.ids import decode_cursor, decode_id, encode_cursor
+from api.selection import selected_names
 from api.types.cadres import (
     Cadre,
     CadreConnection,
     CadreEdge,
     NegativeListItem,
     PageInfo,
-    cadre_from_row,
+    build_cadres,
 )
 from api.types.enums import CadreStatus, LeadershipRole
-from api.types.units import Unit, unit_from_row
+from api.types.units import Unit
 from api.types.users import Me, RoleHolding, UserAccount, holdings_from_rows
 from db.models import Cadre as CadreRow
 from db.queries import cadres as cadre_queries
-from db.queries import units as unit_queries
 from db.queries import users as user_queries
 from domain.errors import InvalidInput
 
@@ -59,18 +59,18 @@ class Query:
         if ctx.principal.cadre_id is not None:
             row = await cadre_queries.get(ctx.uow.session, _visible_cadres(info),
                                           ctx.principal.cadre_id)
-            cadre = cadre_from_row(row, ctx.scope) if row else None
+            if row is not None:
+                [cadre] = await build_cadres(info, [row], selected_names(info, "cadre"))
         roles = [RoleHolding(role=h.role, unit_id=h.unit_id) for h in ctx.principal.holdings]
         return Me(username=ctx.principal.username, roles=roles, cadre=cadre)
 
     @strawberry.field(description="All units, in id order.")
-    async def units(self, info: strawberry.Info) -> list[Unit]:
-        return [unit_from_row(row) for row in await unit_queries.list_all(info.context.uow.session)]
+    def units(self, info: strawberry.Info) -> list[Unit]:
+        return list(info.context.units.by_id.values())
 
     @strawberry.field
-    async def unit(self, info: strawberry.Info, id: strawberry.ID) -> Unit | None:
-        row = await info.context.loaders.units.load(decode_id(id))
-        return unit_from_row(row) if row else None
+    def unit(self, info: strawberry.Info, id: strawberry.ID) -> Unit | None:
+        return info.context.units.get(decode_id(id))
 
     @strawberry.field(description="The roster: cadres the caller may see, in id order.")
     async def cadres(self, info: strawberry.Info, first: int = 20, after: str | None = None,
@@ -85,8 +85,9 @@ class Query:
         session = ctx.uow.session
         rows = await cadre_queries.page(session, visible, criteria, after_id=after_id,
                                         limit=first + 1)
-        edges = [CadreEdge(cursor=encode_cursor(row.id), node=cadre_from_row(row, ctx.scope))
-                 for row in rows[:first]]
+        rows = rows[:first + 1]
+        nodes = await build_cadres(info, rows[:first], selected_names(info, "edges", "node"))
+        edges = [CadreEdge(cursor=encode_cursor(int(node.id)), node=node) for node in nodes]
         return CadreConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first,
@@ -98,7 +99,10 @@ class Query:
     async def cadre(self, info: strawberry.Info, id: strawberry.ID) -> Cadre | None:
         ctx = info.context
         row = await cadre_queries.get(ctx.uow.session, _visible_cadres(info), decode_id(id))
-        return cadre_from_row(row, ctx.scope) if row else None
+        if row is None:
+            return None
+        [cadre] = await build_cadres(info, [row], selected_names(info))
+        return cadre
 
     @strawberry.field(description="负面清单 — the catalogue of negative-list items.")
     async def negative_list(self, info: strawberry.Info) -> list[NegativeListItem]:

@@ -1,5 +1,6 @@
 """Cadres (领导干部) and the records kept on them. Every field but ``id`` is guarded."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -16,9 +17,10 @@ from api.types.enums import (
     LeadershipRole,
     Rank,
 )
-from api.types.units import Unit, unit_from_row
+from api.types.units import Unit
 from authz.compiled import Grant
 from authz.scope import Scope
+from db.queries import cadres as cadre_queries
 from domain import enums
 
 Grants = strawberry.Private[frozenset[Grant]]
@@ -85,46 +87,52 @@ class Cadre:
     birth_date: date | None
     id_number: str | None = strawberry.field(description="身份证号 — resident identity number")
     phone: str | None
+    unit: Unit | None
     position: str | None = strawberry.field(description="职务 — post held")
     rank: Rank | None
     leadership_role: LeadershipRole | None
     status: CadreStatus | None
     version: int | None = strawberry.field(description="Optimistic-lock version for updates.")
+    labels: list[CadreLabel] | None
+    evaluations: list[Evaluation] | None = strawberry.field(
+        description="Evaluations, newest first.")
+    findings: list[Finding] | None = strawberry.field(
+        description="Negative-list findings, newest first.")
     unit_id: strawberry.Private[int]
     grants: Grants
     allowed: Allowed
 
-    @strawberry.field
-    async def unit(self, info: strawberry.Info) -> Unit | None:
-        return unit_from_row(await info.context.loaders.units.load(self.unit_id))
 
-    @strawberry.field
-    async def labels(self, info: strawberry.Info) -> list[CadreLabel] | None:
-        rows = await info.context.loaders.labels.load(int(self.id))
-        return [CadreLabel(code=r.code, title=r.title, gloss=r.gloss) for r in rows]
-
-    @strawberry.field(description="Evaluations, newest first.")
-    async def evaluations(self, info: strawberry.Info) -> list[Evaluation] | None:
-        rows = await info.context.loaders.evaluations.load(int(self.id))
-        scope: Scope = info.context.scope
-        return [evaluation_from_row(row, scope, self.grants) for row in rows]
-
-    @strawberry.field(description="Negative-list findings, newest first.")
-    async def findings(self, info: strawberry.Info) -> list[Finding] | None:
-        rows = await info.context.loaders.findings.load(int(self.id))
-        scope: Scope = info.context.scope
-        return [finding_from_row(row, scope, self.grants) for row in rows]
+CHILDREN = ("evaluations", "findings", "labels")
 
 
-def cadre_from_row(row: Any, scope: Scope) -> Cadre:
-    grants = scope.cadre_grants(row.unit_id, row.id)
-    return Cadre(
-        id=strawberry.ID(str(row.id)), name=row.name, gender=row.gender,
-        birth_date=row.birth_date, id_number=row.id_number, phone=row.phone,
-        position=row.position, rank=row.rank, leadership_role=row.leadership_role,
-        status=row.status, version=row.version, unit_id=row.unit_id, grants=grants,
-        allowed=scope.readable(grants),
-    )
+async def build_cadres(info: strawberry.Info, rows: Sequence[Any],
+                       selected: frozenset[str]) -> list[Cadre]:
+    """GraphQL cadres for ``rows``, with the children ``selected`` fetched for all at once.
+
+    One statement per selected kind of child, whatever the number of rows.
+    """
+    ctx = info.context
+    ids = [row.id for row in rows]
+    wanted = [name for name in CHILDREN if name in selected] if ids else []
+    fetched = {name: await _FETCH[name](ctx.uow.session, ids) for name in wanted}
+    scope: Scope = ctx.scope
+    cadres = []
+    for index, row in enumerate(rows):
+        grants = scope.cadre_grants(row.unit_id, row.id)
+        children = {name: rows_of[index] for name, rows_of in fetched.items()}
+        cadres.append(Cadre(
+            id=strawberry.ID(str(row.id)), name=row.name, gender=row.gender,
+            birth_date=row.birth_date, id_number=row.id_number, phone=row.phone,
+            unit=ctx.units.get(row.unit_id), position=row.position, rank=row.rank,
+            leadership_role=row.leadership_role, status=row.status, version=row.version,
+            labels=[CadreLabel(code=r.code, title=r.title, gloss=r.gloss)
+                    for r in children.get("labels", ())],
+            evaluations=[evaluation_from_row(r, scope, grants)
+                         for r in children.get("evaluations", ())],
+            findings=[finding_from_row(r, scope, grants) for r in children.get("findings", ())],
+            unit_id=row.unit_id, grants=grants, allowed=scope.readable(grants)))
+    return cadres
 
 
 def evaluation_from_row(row: Any, scope: Scope, cadre_grants: frozenset[Grant]) -> Evaluation:
@@ -148,6 +156,13 @@ def finding_from_row(row: Any, scope: Scope, cadre_grants: frozenset[Grant]) -> 
         verification_started_at=row.verification_started_at, concluded_at=row.concluded_at,
         version=row.version, allowed=scope.readable(cadre_grants),
     )
+
+
+_FETCH = {
+    "evaluations": cadre_queries.evaluations_of,
+    "findings": cadre_queries.findings_of,
+    "labels": cadre_queries.labels_of,
+}
 
 
 @strawberry.type

@@ -6,7 +6,7 @@ import strawberry
 
 from api.types.cadres import Allowed, Cadre
 from api.types.enums import Role
-from api.types.units import Unit, unit_from_row
+from api.types.units import Unit
 
 
 @strawberry.type(description="A role held over a unit and its subunits (no unit: held globally).")
@@ -15,10 +15,8 @@ class RoleHolding:
     unit_id: strawberry.Private[int | None]
 
     @strawberry.field
-    async def unit(self, info: strawberry.Info) -> Unit | None:
-        if self.unit_id is None:
-            return None
-        return unit_from_row(await info.context.loaders.units.load(self.unit_id))
+    def unit(self, info: strawberry.Info) -> Unit | None:
+        return info.context.units.get(self.unit_id)
 
 
 @strawberry.type(description="The authenticated caller.")

@@ -1,4 +1,7 @@
-"""Writes: typed validation, authorization by policy, optimistic versions; refusals write nothing."""
+"""Writes: typed validation, policy-based authorization, optimistic versions.
+
+Every refusal writes nothing.
+"""
 
 import asyncio
 import itertools

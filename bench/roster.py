@@ -1,0 +1,207 @@
+"""Roster benchmark: the API against a hand-written SQL reference, under concurrent load.
+
+Run by hand (not a test):  .venv/bin/python bench/roster.py [--size 50000] [--seconds 15]
+
+It prepares a PostgreSQL database with the demo city at ``--size`` cadres, starts
+three single-worker servers (API with authorization, API with authorization off,
+reference endpoint), drives each with wrk, and prints throughput, p50, p99 and
+SQL statements per request. Needs PostgreSQL and wrk (Debian package).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+UNIT_ID = 2  # the first county with its townships
+
+ROSTER = """query Roster($first: Int!, $unitId: ID!) {
+  cadres(first: $first, filter: {unitId: $unitId}) { edges { node {
+    id name unit { name }
+    evaluations { year grade score }
+    findings { status item { code title } } } } } }"""
+ROSTER_WITH_DENIED = ROSTER.replace("evaluations { year grade score }",
+                                    "evaluations { year grade score comment }")
+
+
+def dsn(database: str) -> str:
+    return f"postgresql://postgres@127.0.0.1:5432/{database}"
+
+
+async def prepare(database: str, size: int) -> None:
+    import asyncpg
+    from sqlalchemy import func, select
+
+    from db.engine import create_engine, create_sessionmaker
+    from db.migrate import upgrade
+    from db.models import Cadre
+    from db.seed import seed_demo
+
+    admin = await asyncpg.connect(ADMIN_DSN)
+    if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+        await admin.execute(f'CREATE DATABASE "{database}"')
+    await admin.close()
+    url = dsn(database).replace("postgresql://", "postgresql+asyncpg://")
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        count = await session.scalar(select(func.count()).select_from(Cadre))
+        if count == 0:
+            started = time.perf_counter()
+            await seed_demo(session, size=size)
+            print(f"seeded {size} cadres in {time.perf_counter() - started:.1f} s")
+        elif count < size:
+            raise SystemExit(f"{database} holds {count} cadres; drop it to reseed at {size}")
+    await engine.dispose()
+
+
+def start(module: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", module, "--port", str(port), "--workers", "1",
+         "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except urllib.error.HTTPError:
+            return process  # the reference has no health route: it answered, so it is up
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{module} did not start on port {port}")
+
+
+def post(port: int, path: str, body: dict, token: str | None) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                     json.dumps(body).encode(), headers)
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+def wrk(port: int, path: str, body: dict, token: str | None, seconds: int,
+        connections: int) -> dict[str, float]:
+    headers = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in
+                      {"Content-Type": "application/json",
+                       **({"Authorization": f"Bearer {token}"} if token else {})}.items())
+    script = f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n{headers}'
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", handle.name,
+         f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+    os.unlink(handle.name)
+    if "Non-2xx" in output:
+        raise SystemExit(f"errors under load:\n{output}")
+
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"{percent}%\s+([\d.]+)(us|ms|s)", output).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+            "p50": latency("50"), "p99": latency("99")}
+
+
+async def statements_per_request(url: str, token: str, query: str) -> int:
+    """Count the SQL statements one roster request issues, in process."""
+    import httpx
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(database_url=url))
+    statements: list[str] = []
+    transport = httpx.ASGITransport(app=app)
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    async with (app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=transport, base_url="http://bench") as client):
+        event.listen(Engine, "before_cursor_execute", record)
+        await client.post("/graphql", headers={"Authorization": f"Bearer {token}"},
+                          json={"query": query, "variables": {"first": 50,
+                                                              "unitId": str(UNIT_ID)}})
+        event.remove(Engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=50_000)
+    parser.add_argument("--database", default="cadre_bench")
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+
+    from api.auth import issue_token
+    from api.settings import Settings
+
+    asyncio.run(prepare(args.database, args.size))
+    url = dsn(args.database).replace("postgresql://", "postgresql+asyncpg://")
+    settings = Settings(database_url=url)
+    org, discipline = issue_token(settings, "demo-org"), issue_token(settings, "demo-discipline")
+    variables = {"first": 50, "unitId": str(UNIT_ID)}
+    env = {"DATABASE_URL": url, "CADRE_ENV": "development"}
+    servers = {
+        "api": start("api.main:app", 8101, env),
+        "api-no-authz": start("api.main:app", 8102, {**env, "CADRE_AUTHZ_ENABLED": "false"}),
+        "reference": start("bench.reference:app", 8103, {"REFERENCE_DSN": dsn(args.database)}),
+    }
+    try:
+        graphql = {"query": ROSTER, "variables": variables}
+        api_data = post(8101, "/graphql", graphql, org)
+        reference_data = post(8103, "/reference", graphql, None)
+        assert api_data == reference_data, "the API and the reference disagree"
+        denied = post(8101, "/graphql", {"query": ROSTER_WITH_DENIED, "variables": variables},
+                      discipline)
+        print(f"denied page: {len(denied['errors'])} error(s), "
+              f"{len(json.dumps(denied))} bytes vs {len(json.dumps(api_data))} bytes")
+        runs = {
+            "reference (one SQL query)": (8103, "/reference", graphql, None),
+            "API, authorization on": (8101, "/graphql", graphql, org),
+            "API, authorization off": (8102, "/graphql", graphql, org),
+            "API, discipline, same page": (8101, "/graphql", graphql, discipline),
+            "API, discipline, + denied comment": (
+                8101, "/graphql", {"query": ROSTER_WITH_DENIED, "variables": variables},
+                discipline),
+        }
+        results = {}
+        for name, (port, path, body, token) in runs.items():
+            wrk(port, path, body, token, 3, args.connections)  # warm up
+            results[name] = wrk(port, path, body, token, args.seconds, args.connections)
+        reference = results["reference (one SQL query)"]["rps"]
+        print(f"\n{'scenario':36} {'req/s':>8} {'× ref':>6} {'p50 ms':>8} {'p99 ms':>8}")
+        for name, r in results.items():
+            print(f"{name:36} {r['rps']:8.1f} {r['rps'] / reference:6.3f} "
+                  f"{r['p50']:8.2f} {r['p99']:8.2f}")
+        on, off = results["API, authorization on"]["rps"], results["API, authorization off"]["rps"]
+        plain = results["API, discipline, same page"]["rps"]
+        with_denied = results["API, discipline, + denied comment"]["rps"]
+        print(f"\nauthorization overhead: {(1 - on / off) * 100:.1f}%")
+        print(f"denied-field page / plain page: {with_denied / plain:.2f}×")
+    finally:
+        for process in servers.values():
+            os.killpg(process.pid, 15)
+    count = asyncio.run(statements_per_request(url, org, ROSTER))
+    print(f"SQL statements per roster request: {count}")
+
+
+if __name__ == "__main__":
+    main()
