@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.authentication import AuthenticationError
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
@@ -17,7 +18,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from api.auth import BearerTokenBackend, PrincipalUser, unauthenticated
+from api.auth import BearerTokenBackend, load_principal, unauthenticated
 from api.context import Context
 from api.graphiql import ide_page, ide_routes
 from api.guard import Denials
@@ -63,7 +64,7 @@ class CadreGraphQL(GraphQL):
 
     async def get_context(self, request: Request, response: Any) -> Context:
         services = self.services
-        principal = request.user.principal
+        principal = request.state.principal
         uow: UnitOfWork = request.state.uow
         units = UnitIndex(await unit_queries.list_all(uow.session))
         tree = authz_scope.UnitTree(units.edges())
@@ -93,11 +94,15 @@ class GraphQLEndpoint:
         if request.method == "GET" and "query" not in request.query_params:
             await HTMLResponse(ide_page())(scope, receive, send)
             return
-        if not isinstance(request.user, PrincipalUser):
-            await unauthenticated()(scope, receive, send)
-            return
         async with UnitOfWork(self.services.sessions) as uow:
+            principal = await load_principal(uow.session, request.user)
+            if principal is None:
+                refusal = (unauthenticated(exc=AuthenticationError("Invalid or expired token."))
+                           if request.user.is_authenticated else unauthenticated())
+                await refusal(scope, receive, send)
+                return
             request.state.uow = uow
+            request.state.principal = principal
             await self.view(scope, receive, send)
 
 
@@ -110,7 +115,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
-    endpoint = GraphQLEndpoint(build_schema(guarded=settings.authz_enabled))
+    endpoint = GraphQLEndpoint(build_schema(guarded=settings.authz_enabled,
+                                            compiled=settings.compiled_execution))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -121,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         await engine.dispose()
 
-    backend = BearerTokenBackend(settings, sessions)
+    backend = BearerTokenBackend(settings)
     return Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),

@@ -3,7 +3,7 @@
 import time
 
 import jwt
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.authentication import (
     AuthCredentials,
     AuthenticationBackend,
@@ -46,9 +46,11 @@ def read_token(settings: Settings, token: str) -> str:
     return subject
 
 
-class PrincipalUser(BaseUser):
-    def __init__(self, principal: Principal) -> None:
-        self.principal = principal
+class TokenUser(BaseUser):
+    """A caller whose token is valid; his roles are read in the request's unit of work."""
+
+    def __init__(self, username: str) -> None:
+        self.username = username
 
     @property
     def is_authenticated(self) -> bool:
@@ -56,15 +58,25 @@ class PrincipalUser(BaseUser):
 
     @property
     def display_name(self) -> str:
-        return self.principal.username
+        return self.username
+
+
+async def load_principal(session: AsyncSession, user: BaseUser) -> Principal | None:
+    """The principal behind an authenticated request; None when the account is gone."""
+    if not isinstance(user, TokenUser):
+        return None
+    return await user_queries.principal(session, user.username)
 
 
 class BearerTokenBackend(AuthenticationBackend):
-    """Fills ``request.user`` from ``Authorization: Bearer <JWT>``; no header, no user."""
+    """Fills ``request.user`` from ``Authorization: Bearer <JWT>``; no header, no user.
 
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    Only the signature and expiry are checked here; the account and its roles are
+    read in the request's own transaction, which saves a connection per request.
+    """
+
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.sessions = sessions
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials,
                                                                   BaseUser] | None:
@@ -75,11 +87,7 @@ class BearerTokenBackend(AuthenticationBackend):
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("Invalid or expired token.")
         username = read_token(self.settings, token.strip())
-        async with self.sessions() as session:
-            principal = await user_queries.principal(session, username)
-        if principal is None:
-            raise AuthenticationError("Invalid or expired token.")
-        return AuthCredentials(["authenticated"]), PrincipalUser(principal)
+        return AuthCredentials(["authenticated"]), TokenUser(username)
 
 
 def unauthenticated(_conn: HTTPConnection | None = None,

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
+from graphql import FieldNode, GraphQLError, GraphQLObjectType, GraphQLResolveInfo
+from graphql.pyutils import Path
 
 GUARDED_TYPES = ("Cadre", "Evaluation", "Finding", "UserAccount")
 #: Row visibility is decided by read access on ``Type.id``, so ids need no guard.
@@ -28,16 +29,21 @@ class Denials:
         self._per_value: list[tuple[str, list[str | int]]] = []
         self._per_selection: dict[int, list[Any]] = {}
 
-    def add(self, type_field: str, info: GraphQLResolveInfo) -> None:
+    def add(self, type_field: str, path: Path, field_node: FieldNode) -> None:
+        """Record that ``type_field`` at ``path`` answered null for lack of permission."""
         if type_field in self._ever_readable:
-            self._per_value.append((type_field, info.path.as_list()))
+            self._per_value.append((type_field, path.as_list()))
             return
-        key = id(info.field_nodes[0])
+        key = id(field_node)
         entry = self._per_selection.get(key)
         if entry is None:
-            self._per_selection[key] = [type_field, info.path.as_list(), 1]
+            self._per_selection[key] = [type_field, path.as_list(), 1]
         else:
             entry[2] += 1
+
+    def clear(self) -> None:
+        self._per_value.clear()
+        self._per_selection.clear()
 
     def errors(self) -> list[GraphQLError]:
         found = [
@@ -59,7 +65,7 @@ def _guarded(type_field: str, resolve: Callable[..., Any]) -> Callable[..., Any]
     def resolve_if_allowed(root: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
         if type_field in root.allowed:
             return resolve(root, info, **kwargs)
-        info.context.denials.add(type_field, info)
+        info.context.denials.add(type_field, info.path, info.field_nodes[0])
         return None
 
     return resolve_if_allowed
@@ -72,13 +78,14 @@ def _attribute(name: str) -> Callable[..., Any]:
     return resolve_attribute
 
 
-def install_guards(schema: strawberry.Schema, type_names: tuple[str, ...] = GUARDED_TYPES) -> int:
-    """Wrap every field of the guarded types with the check; returns how many were wrapped.
+def install_guards(schema: strawberry.Schema,
+                   type_names: tuple[str, ...] = GUARDED_TYPES) -> dict[str, str]:
+    """Wrap every field of the guarded types with the check; returns the guarded fields.
 
     Plain attribute fields get a direct ``getattr`` instead of Strawberry's generic
     wrapper, which keeps the guarded path as cheap as the unguarded one.
     """
-    wrapped = 0
+    guarded: dict[str, str] = {}
     for type_name in type_names:
         graphql_type = schema._schema.type_map[type_name]
         assert isinstance(graphql_type, GraphQLObjectType)
@@ -92,6 +99,7 @@ def install_guards(schema: strawberry.Schema, type_names: tuple[str, ...] = GUAR
             resolve = field.resolve
             if strawberry_field.base_resolver is None:
                 resolve = _attribute(strawberry_field.python_name)
-            field.resolve = _guarded(f"{type_name}.{field_name}", resolve)
-            wrapped += 1
-    return wrapped
+            type_field = f"{type_name}.{field_name}"
+            field.resolve = _guarded(type_field, resolve)
+            guarded[type_field] = type_field
+    return guarded

@@ -7,6 +7,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
 from api.errors import ErrorPolicy, log_errors
+from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
 from api.resolvers.mutations import Mutation
 from api.resolvers.queries import Query
@@ -18,19 +19,25 @@ class CadreSchema(strawberry.Schema):
         log_errors(errors)
 
 
-def build_schema(*, guarded: bool = True) -> strawberry.Schema:
-    """The API schema; ``guarded=False`` only for measuring what authorization costs."""
+def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.Schema:
+    """The API schema.
+
+    Args:
+        guarded: install the field guards; off only to measure what authorization costs.
+        compiled: run queries on the short execution path of `api.execution`; off runs
+            graphql-core's general executor (the differential test compares the two).
+    """
     schema = CadreSchema(
         query=Query,
         mutation=Mutation,
+        execution_context_class=CompiledExecutionContext if compiled else None,
         extensions=[
             ErrorPolicy,
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
         ],
     )
-    if guarded:
-        install_guards(schema)
+    mark_plain_fields(schema, install_guards(schema) if guarded else {})
     return schema
 
 

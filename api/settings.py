@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     ide_assets: Path = Path("node_modules")
     #: Off only for benchmarking the cost of authorization; never in production.
     authz_enabled: bool = True
+    #: Queries on the short execution path (api.execution); off: graphql-core's executor.
+    compiled_execution: bool = True
     max_page_size: int = 100
 
     @model_validator(mode="after")

@@ -88,11 +88,14 @@ class Query:
         rows = rows[:first + 1]
         nodes = await build_cadres(info, rows[:first], selected_names(info, "edges", "node"))
         edges = [CadreEdge(cursor=encode_cursor(int(node.id)), node=node) for node in nodes]
+        # Counted only when asked for: the count is a statement of its own.
+        total = (await cadre_queries.count(session, visible, criteria)
+                 if "totalCount" in selected_names(info) else 0)
         return CadreConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first,
                                end_cursor=edges[-1].cursor if edges else None),
-            count_total=lambda: cadre_queries.count(session, visible, criteria),
+            total_count=total,
         )
 
     @strawberry.field(description="One cadre; null when missing or outside the caller's scope.")

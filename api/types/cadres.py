@@ -21,7 +21,6 @@ from api.types.units import Unit
 from authz.compiled import Grant
 from authz.scope import Scope
 from db.queries import cadres as cadre_queries
-from domain import enums
 
 Grants = strawberry.Private[frozenset[Grant]]
 Allowed = strawberry.Private[frozenset[str]]
@@ -41,11 +40,18 @@ class Evaluation:
     period: EvaluationPeriod | None
     grade: Grade | None
     score: float | None
-    dimension_scores: DimensionScores | None
     sources: list[EvaluationSource] | None
     comment: str | None = strawberry.field(description="评语 — the evaluator's comment")
     finalised: bool | None
     allowed: Allowed
+    row: strawberry.Private[Any]
+
+    @strawberry.field
+    def dimension_scores(self) -> DimensionScores | None:
+        # Built on demand: most pages never ask for it.
+        row = self.row
+        return DimensionScores(work=row.work_score, conduct=row.conduct_score,
+                               results=row.results_score)
 
 
 @strawberry.type(description="负面清单事项 — a kind of conduct on the negative list.")
@@ -140,10 +146,9 @@ def evaluation_from_row(row: Any, scope: Scope, cadre_grants: frozenset[Grant]) 
     return Evaluation(
         id=strawberry.ID(str(row.id)), year=row.year, period=row.period, grade=row.grade,
         score=row.score,
-        dimension_scores=DimensionScores(work=row.work_score, conduct=row.conduct_score,
-                                         results=row.results_score),
-        sources=[enums.EvaluationSource(s) for s in row.sources or ()],
-        comment=row.comment, finalised=row.finalised, allowed=scope.readable(grants),
+        # Stored values serialize as they are: every enum's names equal its values.
+        sources=row.sources,
+        comment=row.comment, finalised=row.finalised, allowed=scope.readable(grants), row=row,
     )
 
 
@@ -181,8 +186,5 @@ class CadreEdge:
 class CadreConnection:
     edges: list[CadreEdge]
     page_info: PageInfo
-    count_total: strawberry.Private[Any]
-
-    @strawberry.field(description="Number of cadres matching the filter that the caller may see.")
-    async def total_count(self) -> int:
-        return await self.count_total()
+    total_count: int = strawberry.field(
+        description="Number of cadres matching the filter that the caller may see.")

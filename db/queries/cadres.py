@@ -7,9 +7,15 @@ from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Cadre, CadreLabel, CadreTypeLabel, Evaluation, Finding, NegativeListItem
+from db.queries import fetch_all
 from domain.enums import CadreStatus, LeadershipRole
 
 CADRE_COLUMNS = tuple(Cadre.__table__.c)
+#: What the API exposes of an evaluation; the timestamps stay in the database.
+EVALUATION_COLUMNS = (Evaluation.id, Evaluation.cadre_id, Evaluation.year, Evaluation.period,
+                      Evaluation.grade, Evaluation.score, Evaluation.work_score,
+                      Evaluation.conduct_score, Evaluation.results_score, Evaluation.sources,
+                      Evaluation.comment, Evaluation.finalised)
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ async def page(session: AsyncSession, visible: ColumnElement[bool], criteria: Ca
     query = _where(select(*CADRE_COLUMNS), visible, criteria)
     if after_id is not None:
         query = query.where(Cadre.id > after_id)
-    return (await session.execute(query.order_by(Cadre.id).limit(limit))).all()
+    return await fetch_all(session, query.order_by(Cadre.id).limit(limit))
 
 
 async def count(session: AsyncSession, visible: ColumnElement[bool],
@@ -53,14 +59,8 @@ async def count(session: AsyncSession, visible: ColumnElement[bool],
 
 
 async def get(session: AsyncSession, visible: ColumnElement[bool], cadre_id: int) -> Row | None:
-    query = select(*CADRE_COLUMNS).where(visible, Cadre.id == cadre_id)
-    return (await session.execute(query)).first()
-
-
-async def by_ids(session: AsyncSession, visible: ColumnElement[bool],
-                 ids: Sequence[int]) -> dict[int, Row]:
-    result = await session.execute(select(*CADRE_COLUMNS).where(visible, Cadre.id.in_(ids)))
-    return {row.id: row for row in result}
+    found = await fetch_all(session, select(*CADRE_COLUMNS).where(visible, Cadre.id == cadre_id))
+    return found[0] if found else None
 
 
 def _group(rows: Sequence[Row], keys: Sequence[int]) -> list[list[Row]]:
@@ -72,30 +72,31 @@ def _group(rows: Sequence[Row], keys: Sequence[int]) -> list[list[Row]]:
 
 async def evaluations_of(session: AsyncSession, cadre_ids: Sequence[int]) -> list[list[Row]]:
     """Evaluations of each cadre, newest first, in the order of ``cadre_ids``."""
-    result = await session.execute(
-        select(*Evaluation.__table__.c).where(Evaluation.cadre_id.in_(cadre_ids))
-        .order_by(Evaluation.cadre_id, Evaluation.year.desc(), Evaluation.period))
-    return _group(result.all(), cadre_ids)
+    rows = await fetch_all(session, select(*EVALUATION_COLUMNS)
+                           .where(Evaluation.cadre_id.in_(cadre_ids))
+                           .order_by(Evaluation.cadre_id, Evaluation.year.desc(),
+                                     Evaluation.period))
+    return _group(rows, cadre_ids)
 
 
 async def findings_of(session: AsyncSession, cadre_ids: Sequence[int]) -> list[list[Row]]:
     """Findings of each cadre with their negative-list item, newest first."""
-    result = await session.execute(
-        select(*Finding.__table__.c, NegativeListItem.title.label("item_title"))
-        .join(NegativeListItem, NegativeListItem.code == Finding.item_code)
-        .where(Finding.cadre_id.in_(cadre_ids))
-        .order_by(Finding.cadre_id, Finding.reported_at.desc(), Finding.id.desc()))
-    return _group(result.all(), cadre_ids)
+    rows = await fetch_all(session, select(*Finding.__table__.c,
+                                           NegativeListItem.title.label("item_title"))
+                           .join(NegativeListItem, NegativeListItem.code == Finding.item_code)
+                           .where(Finding.cadre_id.in_(cadre_ids))
+                           .order_by(Finding.cadre_id, Finding.reported_at.desc(),
+                                     Finding.id.desc()))
+    return _group(rows, cadre_ids)
 
 
 async def labels_of(session: AsyncSession, cadre_ids: Sequence[int]) -> list[list[Row]]:
-    result = await session.execute(
-        select(CadreLabel.cadre_id, CadreLabel.assigned_at, CadreTypeLabel.code,
-               CadreTypeLabel.title, CadreTypeLabel.gloss)
-        .join(CadreTypeLabel, CadreTypeLabel.code == CadreLabel.label_code)
-        .where(CadreLabel.cadre_id.in_(cadre_ids))
-        .order_by(CadreLabel.cadre_id, CadreTypeLabel.code))
-    return _group(result.all(), cadre_ids)
+    rows = await fetch_all(session, select(CadreLabel.cadre_id, CadreTypeLabel.code,
+                                           CadreTypeLabel.title, CadreTypeLabel.gloss)
+                           .join(CadreTypeLabel, CadreTypeLabel.code == CadreLabel.label_code)
+                           .where(CadreLabel.cadre_id.in_(cadre_ids))
+                           .order_by(CadreLabel.cadre_id, CadreTypeLabel.code))
+    return _group(rows, cadre_ids)
 
 
 async def negative_list(session: AsyncSession) -> Sequence[Row]:

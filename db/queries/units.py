@@ -6,9 +6,10 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Unit
+from db.queries import fetch_all
 
 _COLUMNS = (Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
 
 
 async def list_all(session: AsyncSession) -> Sequence[Row]:
-    return (await session.execute(select(*_COLUMNS).order_by(Unit.id))).all()
+    return await fetch_all(session, select(*_COLUMNS).order_by(Unit.id))

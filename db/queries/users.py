@@ -7,16 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Holding, Principal
 from db.models import RoleAssignment, User
+from db.queries import fetch_all
 
 
 async def principal(session: AsyncSession, username: str) -> Principal | None:
     """The active user ``username`` with his holdings, in one statement; None if unknown."""
-    result = await session.execute(
-        select(User.id, User.username, User.cadre_id, RoleAssignment.role, RoleAssignment.unit_id)
-        .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(User.username == username, User.active.is_(True))
-        .order_by(RoleAssignment.id))
-    rows = result.all()
+    rows = await fetch_all(session, select(User.id, User.username, User.cadre_id,
+                                           RoleAssignment.role, RoleAssignment.unit_id)
+                           .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+                           .where(User.username == username, User.active.is_(True))
+                           .order_by(RoleAssignment.id))
     if not rows:
         return None
     first = rows[0]
@@ -37,7 +37,3 @@ async def holdings_of(session: AsyncSession, user_ids: Sequence[int]) -> list[li
     for row in result:
         grouped[row.user_id].append(row)
     return [grouped[uid] for uid in user_ids]
-
-
-async def display_name(session: AsyncSession, user_id: int) -> str | None:
-    return await session.scalar(select(User.display_name).where(User.id == user_id))

@@ -1,0 +1,236 @@
+"""Query execution: graphql-core's semantics on a shorter path.
+
+Profiling the roster page showed graphql-core's per-field machinery (resolve-info
+objects, resolver wrappers, awaitable checks, incremental-delivery bookkeeping)
+as the largest single cost of a request. Resolvers of this API fetch everything
+a page needs up front (see `api.selection`), so below the root every value is
+already in memory. For query operations, `CompiledExecutionContext` therefore
+walks the selection synchronously with its own small completion loop:
+
+* root fields are awaited one after another;
+* fields marked plain at schema build time (attributes, no resolver) are read
+  directly, their guard checked as a set lookup;
+* other fields call their resolver as graphql-core would;
+* errors, null propagation and paths follow graphql-core exactly, using its own
+  ``handle_field_error``, ``collect_subfields`` and argument coercion.
+
+Anything this loop does not cover (mutations, ``@defer``/``@stream``, abstract
+types, a nested resolver that returns an awaitable, extension middleware) runs on
+graphql-core's own executor instead. A differential test runs a corpus of queries
+through both paths and requires identical answers.
+"""
+
+from typing import Any, NamedTuple
+
+import strawberry
+from graphql import (
+    GraphQLError,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    OperationType,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import collect_fields
+from graphql.execution.executor import to_nodes
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+
+class PlainField(NamedTuple):
+    """How to read a resolver-less field: attribute, guard key, and leaf type if a leaf."""
+
+    attribute: str
+    guard: str | None
+    leaf_type: GraphQLLeafType | None
+    non_null: bool
+
+
+PLAIN = "cadre.plain"
+
+
+class _Fallback(Exception):  # noqa: N818 - a signal, not an error
+    """This operation needs graphql-core's general executor."""
+
+
+def mark_plain_fields(schema: strawberry.Schema, guards: dict[str, str]) -> int:
+    """Mark every resolver-less field of the schema's object types; returns the count.
+
+    ``guards`` maps "Type.field" to the guard key checked before reading it.
+    """
+    marked = 0
+    convert = schema.config.name_converter.get_graphql_name
+    for type_name, graphql_type in schema._schema.type_map.items():
+        if type_name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        definition = schema.get_type_by_name(type_name)
+        if definition is None or not hasattr(definition, "fields"):
+            continue
+        by_name = {convert(f): f for f in definition.fields}
+        for field_name, field in graphql_type.fields.items():
+            source = by_name.get(field_name)
+            if source is None or source.base_resolver is not None:
+                continue
+            non_null = isinstance(field.type, GraphQLNonNull)
+            inner = field.type.of_type if non_null else field.type
+            plain = PlainField(source.python_name, guards.get(f"{type_name}.{field_name}"),
+                               inner if is_leaf_type(inner) else None, non_null)
+            field.extensions = {**(field.extensions or {}), PLAIN: plain}
+            marked += 1
+    return marked
+
+
+class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context with a synchronous completion loop for queries."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        # An extension hooking every resolver must see every field: no short path then.
+        self._has_middleware = bool(manager and manager._middleware_resolvers)
+
+    # -- entry -------------------------------------------------------------------------
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        if (self.operation.operation is not OperationType.QUERY or self._has_middleware
+                or self.abort_signal is not None):
+            return super().execute_operation(serially)
+        return self._run_query()
+
+    async def _run_query(self) -> Any:
+        denials = getattr(self.context_value, "denials", None)
+        try:
+            data = await self._execute_root()
+        except _Fallback:
+            self.collected_errors = type(self.collected_errors)()
+            self._relevant_sub_fields.clear()
+            if denials is not None:
+                denials.clear()
+            result = super().execute_operation()
+            return await result if self.is_awaitable(result) else result
+        except GraphQLError as error:
+            self.collected_errors.add(error, None)
+            return self.finish(self.build_response(None))
+        return self.finish(self.build_response(data))
+
+    async def _execute_root(self) -> dict[str, Any]:
+        root_type = self.schema.query_type
+        assert root_type is not None
+        grouped, defer_usages, _ = collect_fields(
+            self.schema, self.fragments, self.variable_values, root_type, self.operation,
+            self.hide_suggestions)
+        if defer_usages:
+            raise _Fallback
+        data: dict[str, Any] = {}
+        for response_name, details in grouped.items():
+            path = Path(None, response_name, root_type.name)
+            field_def = self.schema.get_field(root_type, details[0].node.name.value)
+            if field_def is None:
+                continue
+            try:
+                result = self._resolve(root_type, field_def, self.root_value, details, path)
+                if self.is_awaitable(result):
+                    result = await result
+                data[response_name] = self._complete(field_def.type, details, path, result)
+            except _Fallback:
+                raise
+            except Exception as raw_error:  # noqa: BLE001 - reported as graphql-core does
+                self.handle_field_error(raw_error, field_def.type, details, path)
+                data[response_name] = None
+        return data
+
+    # -- fields --------------------------------------------------------------------------
+    def _resolve(self, parent_type: GraphQLObjectType, field_def: Any, source: Any,
+                 details: Any, path: Path) -> Any:
+        node = details[0].node
+        info = self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+        args = (get_argument_values(field_def, node, self.variable_values,
+                                    details[0].fragment_variable_values,
+                                    self.hide_suggestions)
+                if field_def.args or node.arguments else {})
+        return (field_def.resolve or self.field_resolver)(source, info, **args)
+
+    def _field(self, parent_type: GraphQLObjectType, source: Any, details: Any,
+               path: Path) -> Any:
+        node = details[0].node
+        name = node.name.value
+        if name == "__typename":
+            return parent_type.name
+        field_def = parent_type.fields.get(name) or self.schema.get_field(parent_type, name)
+        if field_def is None:
+            return Undefined
+        return_type = field_def.type
+        plain: PlainField | None = (field_def.extensions or {}).get(PLAIN)
+        try:
+            if plain is None:
+                result = self._resolve(parent_type, field_def, source, details, path)
+                if self.is_awaitable(result):
+                    result.close()  # never awaited: the general executor runs instead
+                    raise _Fallback
+            elif plain.guard is not None and plain.guard not in source.allowed:
+                self.context_value.denials.add(plain.guard, path, node)
+                return None
+            else:
+                result = getattr(source, plain.attribute)
+                if plain.leaf_type is not None and result is not None:
+                    coerced = plain.leaf_type.coerce_output_value(result)
+                    if coerced is not None and coerced is not Undefined:
+                        return coerced
+            return self._complete(return_type, details, path, result)
+        except _Fallback:
+            raise
+        except Exception as raw_error:  # noqa: BLE001 - reported as graphql-core does
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+
+    # -- values --------------------------------------------------------------------------
+    def _complete(self, return_type: GraphQLOutputType, details: Any, path: Path,
+                  result: Any) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if isinstance(return_type, GraphQLNonNull):
+            completed = self._complete(return_type.of_type, details, path, result)
+            if completed is None:
+                parent, field = path.typename, details[0].node.name.value
+                raise TypeError(f"Cannot return null for non-nullable field {parent}.{field}.")
+            return completed
+        if result is None or result is Undefined:
+            return None
+        if isinstance(return_type, GraphQLList):
+            return self._complete_list(return_type.of_type, details, path, result)
+        if is_leaf_type(return_type):
+            return self.complete_leaf_value(return_type, result)  # type: ignore[arg-type]
+        if isinstance(return_type, GraphQLObjectType) and return_type.is_type_of is None:
+            return self._complete_object(return_type, details, path, result)
+        raise _Fallback
+
+    def _complete_list(self, item_type: GraphQLOutputType, details: Any, path: Path,
+                       result: Any) -> list[Any]:
+        if isinstance(result, str | bytes) or not hasattr(result, "__iter__"):
+            raise _Fallback  # graphql-core reports this error; let it
+        completed = []
+        for index, item in enumerate(result):
+            item_path = path.add_key(index, None)
+            try:
+                completed.append(self._complete(item_type, details, item_path, item))
+            except _Fallback:
+                raise
+            except Exception as raw_error:  # noqa: BLE001 - reported as graphql-core does
+                self.handle_field_error(raw_error, item_type, details, item_path)
+                completed.append(None)
+        return completed
+
+    def _complete_object(self, object_type: GraphQLObjectType, details: Any, path: Path,
+                         result: Any) -> dict[str, Any]:
+        grouped, defer_usages, _ = self.collect_subfields(object_type, details)
+        if defer_usages:
+            raise _Fallback
+        completed: dict[str, Any] = {}
+        for response_name, sub_details in grouped.items():
+            value = self._field(object_type, result, sub_details,
+                                path.add_key(response_name, object_type.name))
+            if value is not Undefined:
+                completed[response_name] = value
+        return completed
