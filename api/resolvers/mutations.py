@@ -11,7 +11,7 @@ from api.types.cadres import (
     Evaluation,
     Finding,
     build_cadres,
-    evaluation_from_row,
+    evaluations_from_rows,
     finding_from_row,
 )
 from api.types.enums import (
@@ -129,12 +129,12 @@ async def _read_child(info: strawberry.Info, cadre_id: int, attribute: str,
     scope, session = info.context.scope, info.context.uow.session
     if attribute == "evaluations":
         [rows] = await cadre_queries.evaluations_of(session, [cadre_id])
-        to_type = evaluation_from_row
-    else:
-        [rows] = await cadre_queries.findings_of(session, [cadre_id])
-        to_type = finding_from_row
+        children = evaluations_from_rows([r for r in rows if r.id == child_id], scope,
+                                         parent.grants)
+        return children[0] if children else None
+    [rows] = await cadre_queries.findings_of(session, [cadre_id])
     row = next((r for r in rows if r.id == child_id), None)
-    return to_type(row, scope, parent.grants) if row else None  # type: ignore[operator]
+    return finding_from_row(row, scope, parent.grants) if row else None
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -134,22 +134,25 @@ async def build_cadres(info: strawberry.Info, rows: Sequence[Any],
             leadership_role=row.leadership_role, status=row.status, version=row.version,
             labels=[CadreLabel(code=r.code, title=r.title, gloss=r.gloss)
                     for r in children.get("labels", ())],
-            evaluations=[evaluation_from_row(r, scope, grants)
-                         for r in children.get("evaluations", ())],
+            evaluations=evaluations_from_rows(children.get("evaluations", ()), scope, grants),
             findings=[finding_from_row(r, scope, grants) for r in children.get("findings", ())],
             unit_id=row.unit_id, grants=grants, allowed=scope.readable(grants)))
     return cadres
 
 
-def evaluation_from_row(row: Any, scope: Scope, cadre_grants: frozenset[Grant]) -> Evaluation:
-    grants = scope.evaluation_grants(cadre_grants, row.finalised)
-    return Evaluation(
-        id=strawberry.ID(str(row.id)), year=row.year, period=row.period, grade=row.grade,
-        score=row.score,
-        # Stored values serialize as they are: every enum's names equal its values.
-        sources=row.sources,
-        comment=row.comment, finalised=row.finalised, allowed=scope.readable(grants), row=row,
-    )
+def evaluations_from_rows(rows: Sequence[Any], scope: Scope,
+                          cadre_grants: frozenset[Grant]) -> list[Evaluation]:
+    """The cadre's evaluations; the fields readable depend only on ``finalised``."""
+    allowed = {finalised: scope.readable(scope.evaluation_grants(cadre_grants, finalised))
+               for finalised in (False, True)}
+    return [
+        Evaluation(id=strawberry.ID(str(row.id)), year=row.year, period=row.period,
+                   grade=row.grade, score=row.score,
+                   # Stored values serialize as they are: every enum's names equal its values.
+                   sources=row.sources, comment=row.comment, finalised=row.finalised,
+                   allowed=allowed[row.finalised], row=row)
+        for row in rows
+    ]
 
 
 def finding_from_row(row: Any, scope: Scope, cadre_grants: frozenset[Grant]) -> Finding:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Cadre, CadreLabel, CadreTypeLabel, Evaluation, Finding, NegativeListItem
@@ -70,33 +70,41 @@ def _group(rows: Sequence[Row], keys: Sequence[int]) -> list[list[Row]]:
     return [grouped[key] for key in keys]
 
 
+# The child queries are built once; a page's cadre ids bind to the expanding parameter.
+_IDS = bindparam("cadre_ids", expanding=True)
+_EVALUATIONS = (select(*EVALUATION_COLUMNS).where(Evaluation.cadre_id.in_(_IDS))
+                .order_by(Evaluation.cadre_id, Evaluation.year.desc(), Evaluation.period))
+_FINDINGS = (select(*Finding.__table__.c, NegativeListItem.title.label("item_title"))
+             .join(NegativeListItem, NegativeListItem.code == Finding.item_code)
+             .where(Finding.cadre_id.in_(_IDS))
+             .order_by(Finding.cadre_id, Finding.reported_at.desc(), Finding.id.desc()))
+_LABELS = (select(CadreLabel.cadre_id, CadreTypeLabel.code, CadreTypeLabel.title,
+                  CadreTypeLabel.gloss)
+           .join(CadreTypeLabel, CadreTypeLabel.code == CadreLabel.label_code)
+           .where(CadreLabel.cadre_id.in_(_IDS))
+           .order_by(CadreLabel.cadre_id, CadreTypeLabel.code))
+
+
+async def _children(session: AsyncSession, statement: Select,
+                    cadre_ids: Sequence[int]) -> list[list[Row]]:
+    connection = await session.connection()
+    rows = (await connection.execute(statement, {"cadre_ids": list(cadre_ids)})).all()
+    return _group(rows, cadre_ids)
+
+
 async def evaluations_of(session: AsyncSession, cadre_ids: Sequence[int]) -> list[list[Row]]:
     """Evaluations of each cadre, newest first, in the order of ``cadre_ids``."""
-    rows = await fetch_all(session, select(*EVALUATION_COLUMNS)
-                           .where(Evaluation.cadre_id.in_(cadre_ids))
-                           .order_by(Evaluation.cadre_id, Evaluation.year.desc(),
-                                     Evaluation.period))
-    return _group(rows, cadre_ids)
+    return await _children(session, _EVALUATIONS, cadre_ids)
 
 
 async def findings_of(session: AsyncSession, cadre_ids: Sequence[int]) -> list[list[Row]]:
     """Findings of each cadre with their negative-list item, newest first."""
-    rows = await fetch_all(session, select(*Finding.__table__.c,
-                                           NegativeListItem.title.label("item_title"))
-                           .join(NegativeListItem, NegativeListItem.code == Finding.item_code)
-                           .where(Finding.cadre_id.in_(cadre_ids))
-                           .order_by(Finding.cadre_id, Finding.reported_at.desc(),
-                                     Finding.id.desc()))
-    return _group(rows, cadre_ids)
+    return await _children(session, _FINDINGS, cadre_ids)
 
 
 async def labels_of(session: AsyncSession, cadre_ids: Sequence[int]) -> list[list[Row]]:
-    rows = await fetch_all(session, select(CadreLabel.cadre_id, CadreTypeLabel.code,
-                                           CadreTypeLabel.title, CadreTypeLabel.gloss)
-                           .join(CadreTypeLabel, CadreTypeLabel.code == CadreLabel.label_code)
-                           .where(CadreLabel.cadre_id.in_(cadre_ids))
-                           .order_by(CadreLabel.cadre_id, CadreTypeLabel.code))
-    return _group(rows, cadre_ids)
+    """Labels of each cadre, by code."""
+    return await _children(session, _LABELS, cadre_ids)
 
 
 async def negative_list(session: AsyncSession) -> Sequence[Row]:

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Unit
 from db.queries import fetch_all
 
-_COLUMNS = (Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
+_ALL = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id).order_by(Unit.id)
 
 
 async def list_all(session: AsyncSession) -> Sequence[Row]:
-    return await fetch_all(session, select(*_COLUMNS).order_by(Unit.id))
+    return await fetch_all(session, _ALL)

@@ -2,21 +2,23 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Holding, Principal
 from db.models import RoleAssignment, User
-from db.queries import fetch_all
+
+_PRINCIPAL = (select(User.id, User.username, User.cadre_id, RoleAssignment.role,
+                     RoleAssignment.unit_id)
+              .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+              .where(User.username == bindparam("username"), User.active.is_(True))
+              .order_by(RoleAssignment.id))
 
 
 async def principal(session: AsyncSession, username: str) -> Principal | None:
     """The active user ``username`` with his holdings, in one statement; None if unknown."""
-    rows = await fetch_all(session, select(User.id, User.username, User.cadre_id,
-                                           RoleAssignment.role, RoleAssignment.unit_id)
-                           .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-                           .where(User.username == username, User.active.is_(True))
-                           .order_by(RoleAssignment.id))
+    connection = await session.connection()
+    rows = (await connection.execute(_PRINCIPAL, {"username": username})).all()
     if not rows:
         return None
     first = rows[0]
