@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.auth import BearerTokenBackend, load_principal, unauthenticated
@@ -56,7 +57,7 @@ async def load_policy(engine: AsyncEngine, sessions: async_sessionmaker) -> Comp
     return compile_policy(enforcer, version)
 
 
-class CadreGraphQL(GraphQL):
+class CadreGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context; the IDE page is served separately."""
 
     def __init__(self, schema: strawberry.Schema, services: Services) -> None:
@@ -70,7 +71,7 @@ class CadreGraphQL(GraphQL):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
-    async def get_context(self, request: Request, response: Any) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services = self.services
         principal = request.state.principal
         uow: UnitOfWork = request.state.uow

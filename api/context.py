@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from starlette.requests import Request
+from starlette.websockets import WebSocket
 
 from api.guard import Denials
 from api.settings import Settings
@@ -15,7 +16,7 @@ from db.uow import UnitOfWork
 
 @dataclass
 class Context:
-    request: Request | None
+    request: Request | WebSocket | None
     settings: Settings
     principal: Principal
     scope: Scope

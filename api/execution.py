@@ -167,7 +167,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if plain is None:
                 result = self._resolve(parent_type, field_def, source, details, path)
                 if self.is_awaitable(result):
-                    result.close()  # never awaited: the general executor runs instead
+                    if hasattr(result, "close"):
+                        result.close()  # never awaited: the general executor runs instead
                     raise _Fallback
             elif plain.guard is not None and plain.guard not in source.allowed:
                 self.context_value.denials.add(plain.guard, path, node)

@@ -8,6 +8,7 @@ on the record are the compiled policy's fields for those grants.
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, true
 
@@ -93,8 +94,8 @@ class Scope:
         return frozenset().union(*(self.readable(g) for g in self.possible_grants()))
 
     # -- row filters --------------------------------------------------------------------
-    def row_filter(self, id_field: str, unit_column: ColumnElement,
-                   cadre_column: ColumnElement) -> ColumnElement[bool]:
+    def row_filter(self, id_field: str, unit_column: Any,
+                   cadre_column: Any) -> ColumnElement[bool]:
         """SQL condition selecting the rows whose ``id_field`` this principal may read."""
         units = {u for u, g in self.unit_grants.items() if id_field in self.readable(g)}
         conditions: list[ColumnElement[bool]] = []
@@ -128,6 +129,6 @@ class UnrestrictedScope(Scope):
     def readable(self, grants: frozenset[Grant]) -> frozenset[str]:
         return self.policy.fields
 
-    def row_filter(self, id_field: str, unit_column: ColumnElement,
-                   cadre_column: ColumnElement) -> ColumnElement[bool]:
+    def row_filter(self, id_field: str, unit_column: Any,
+                   cadre_column: Any) -> ColumnElement[bool]:
         return true()

@@ -281,7 +281,8 @@ def build_cadres(rng: random.Random, units: Sequence[_UnitSpec], size: int) -> l
     teams = {u.id: _team_posts(u) for u in units}
     extras = {u.id: _extra_posts(u) for u in units}
     seen = dict.fromkeys(by_id, 0)
-    roles, role_weights = zip(*_EXTRA_ROLE_WEIGHTS, strict=True)
+    roles = [role for role, _ in _EXTRA_ROLE_WEIGHTS]
+    role_weights = [weight for _, weight in _EXTRA_ROLE_WEIGHTS]
     used_numbers: set[str] = set()
     rows: list[Row] = []
     for cadre_id, unit_id in enumerate(unit_ids, start=1):
@@ -365,7 +366,8 @@ def _evaluation_row(rng: random.Random, evaluation_id: int, cadre_id: int, year:
 
 def build_evaluations(rng: random.Random, cadres: Sequence[Row]) -> list[Row]:
     """One ANNUAL evaluation per cadre and year of :data:`EVALUATION_YEARS`."""
-    grades, grade_weights = zip(*_GRADE_WEIGHTS, strict=True)
+    grades = [grade for grade, _ in _GRADE_WEIGHTS]
+    grade_weights = [weight for _, weight in _GRADE_WEIGHTS]
     rows: list[Row] = []
     for cadre in cadres:
         previous: Grade | None = None
@@ -437,7 +439,8 @@ def _finding_dates(rng: random.Random, status: FindingStatus
 
 def _finding_row(rng: random.Random, finding_id: int, cadre_id: int,
                  status: FindingStatus | None = None, with_informant: bool = False) -> Row:
-    statuses, status_weights = zip(*_STATUS_WEIGHTS, strict=True)
+    statuses = [choice for choice, _ in _STATUS_WEIGHTS]
+    status_weights = [weight for _, weight in _STATUS_WEIGHTS]
     status = status or rng.choices(statuses, status_weights)[0]
     item = rng.choice(NEGATIVE_LIST).code
     source = rng.choice(tuple(FindingSource))

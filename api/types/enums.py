@@ -1,28 +1,46 @@
-"""Domain enums exposed to GraphQL, each value described by its Chinese term."""
+"""Domain enums exposed to GraphQL, each value described by its Chinese term.
+
+Strawberry registers the domain classes themselves, so the GraphQL layer and the
+rules share one set of enums.
+"""
 
 from enum import Enum
 
 import strawberry
 
-from domain import enums
-from domain.enums import CHINESE
+from domain.enums import (
+    CHINESE,
+    CadreStatus,
+    EvaluationPeriod,
+    EvaluationSource,
+    FindingSource,
+    FindingStatus,
+    Gender,
+    Grade,
+    LeadershipRole,
+    Rank,
+    Role,
+    UnitKind,
+)
 
+_DESCRIPTIONS: dict[type[Enum], str] = {
+    Gender: "性别 — gender",
+    UnitKind: "单位类型 — kind of unit",
+    LeadershipRole: "班子职务 — place in the leadership team",
+    Rank: "职级 — rank",
+    CadreStatus: "任职状态 — status of the cadre",
+    Grade: "考核等次 — evaluation grade",
+    EvaluationPeriod: "考核周期 — period evaluated",
+    EvaluationSource: "考核依据 — source of evidence",
+    FindingSource: "问题来源 — where a finding came from",
+    FindingStatus: "认定状态 — status of a finding",
+    Role: "角色 — role of a user account",
+}
 
-def _expose(cls: type[Enum], description: str) -> type[Enum]:
-    exposed = strawberry.enum(cls, description=description)
-    for value in exposed.__strawberry_definition__.values:  # type: ignore[attr-defined]
-        value.description = CHINESE[cls(value.value)]
-    return exposed
+for _cls, _description in _DESCRIPTIONS.items():
+    strawberry.enum(_cls, description=_description)
+    for _value in _cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        _value.description = CHINESE[_cls(_value.value)]
 
-
-Gender = _expose(enums.Gender, "性别 — gender")
-UnitKind = _expose(enums.UnitKind, "单位类型 — kind of unit")
-LeadershipRole = _expose(enums.LeadershipRole, "班子职务 — place in the leadership team")
-Rank = _expose(enums.Rank, "职级 — rank")
-CadreStatus = _expose(enums.CadreStatus, "任职状态 — status of the cadre")
-Grade = _expose(enums.Grade, "考核等次 — evaluation grade")
-EvaluationPeriod = _expose(enums.EvaluationPeriod, "考核周期 — period evaluated")
-EvaluationSource = _expose(enums.EvaluationSource, "考核依据 — source of evidence")
-FindingSource = _expose(enums.FindingSource, "问题来源 — where a finding came from")
-FindingStatus = _expose(enums.FindingStatus, "认定状态 — status of a finding")
-Role = _expose(enums.Role, "角色 — role of a user account")
+__all__ = ["CadreStatus", "EvaluationPeriod", "EvaluationSource", "FindingSource",
+           "FindingStatus", "Gender", "Grade", "LeadershipRole", "Rank", "Role", "UnitKind"]

@@ -142,9 +142,13 @@ async def negative_list(session: AsyncSession) -> Sequence[Row]:
 
 
 async def cadre_of_evaluation(session: AsyncSession, evaluation_id: int) -> int:
-    return int(await session.scalar(
-        select(Evaluation.cadre_id).where(Evaluation.id == evaluation_id)))
+    found = await session.scalar(select(Evaluation.cadre_id)
+                                 .where(Evaluation.id == evaluation_id))
+    assert found is not None, "called with the id of an evaluation just written"
+    return found
 
 
 async def cadre_of_finding(session: AsyncSession, finding_id: int) -> int:
-    return int(await session.scalar(select(Finding.cadre_id).where(Finding.id == finding_id)))
+    found = await session.scalar(select(Finding.cadre_id).where(Finding.id == finding_id))
+    assert found is not None, "called with the id of a finding just written"
+    return found

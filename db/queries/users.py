@@ -27,7 +27,7 @@ async def principal(session: AsyncSession, username: str) -> Principal | None:
                      cadre_id=first.cadre_id)
 
 
-async def list_all(session: AsyncSession) -> Sequence[Row]:
+async def list_all(session: AsyncSession) -> Sequence[User]:
     return (await session.execute(select(User).order_by(User.id))).scalars().all()
 
 
