@@ -16,7 +16,10 @@ import strawberry
 from graphql import FieldNode, GraphQLError, GraphQLObjectType, GraphQLResolveInfo
 from graphql.pyutils import Path
 
-GUARDED_TYPES = ("Cadre", "Evaluation", "Finding", "UserAccount")
+from authz.policy import guarded_type_names
+
+#: Types whose fields the default policy governs; every field of them is guarded.
+GUARDED_TYPES = guarded_type_names()
 #: Row visibility is decided by read access on ``Type.id``, so ids need no guard.
 UNGUARDED_FIELDS = frozenset({"id"})
 

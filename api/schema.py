@@ -5,12 +5,19 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
 
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
-from api.resolvers.mutations import Mutation
-from api.resolvers.queries import Query
+from api.resolvers import mutations, queries
+
+
+# Each area of the product contributes its root fields; they are merged here.
+QUERIES: tuple[type, ...] = (queries.Query,)
+MUTATIONS: tuple[type, ...] = (mutations.Mutation,)
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS)
 
 
 class CadreSchema(strawberry.Schema):

@@ -196,6 +196,14 @@ class CasbinRule(Base):
         return ", ".join([self.ptype, *[v for v in values if v is not None]])
 
 
+class InstalledPolicyFile(Base):
+    """A default policy file already written to casbin_rule (each is installed once)."""
+
+    __tablename__ = "installed_policy_files"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
 class PolicyState(Base):
     """A single row whose version rises with every policy change; compiled decisions key on it."""
 
@@ -203,3 +211,198 @@ class PolicyState(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# --- the adjustment procedure (能下) and coming back up (能上) ------------------------------
+
+class AdjustmentCase(Base):
+    """The procedure adjusting one cadre who is unsuitable for his post."""
+
+    __tablename__ = "adjustment_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    stage: Mapped[enums.CaseStage] = mapped_column(_enum(enums.CaseStage))
+    disposition: Mapped[enums.Disposition | None] = mapped_column(_enum(enums.Disposition))
+    opened_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    appointed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The post before APPOINTMENT applied the disposition; a revoked appeal restores it.
+    previous_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    previous_position: Mapped[str | None] = mapped_column(String(100))
+    previous_rank: Mapped[enums.Rank | None] = mapped_column(_enum(enums.Rank))
+    previous_status: Mapped[enums.CadreStatus | None] = mapped_column(_enum(enums.CadreStatus))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CaseFinding(Base):
+    __tablename__ = "case_findings"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("adjustment_cases.id"), primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), primary_key=True)
+
+
+class CaseStep(Base):
+    """One documented step of a case (纪实): who moved it, when, why, with which documents."""
+
+    __tablename__ = "case_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("adjustment_cases.id"), index=True)
+    stage: Mapped[enums.CaseStage] = mapped_column(_enum(enums.CaseStage))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Appeal(Base):
+    """The cadre's appeal (申诉) against the decision in his case."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("adjustment_cases.id"), unique=True)
+    filed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    grounds: Mapped[str] = mapped_column(Text)
+    status: Mapped[enums.AppealStatus] = mapped_column(_enum(enums.AppealStatus))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[enums.AppealOutcome | None] = mapped_column(_enum(enums.AppealOutcome))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ToleranceItem(Base):
+    """An entry of the positive (excusable) or negative (never excused) list of 容错纠错."""
+
+    __tablename__ = "tolerance_items"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[enums.ToleranceListKind] = mapped_column(_enum(enums.ToleranceListKind))
+    title: Mapped[str] = mapped_column(String(100))
+    gloss: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FaultToleranceReview(Base):
+    """Whether a confirmed finding is excused (三个区分开来)."""
+
+    __tablename__ = "fault_tolerance_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), unique=True)
+    outcome: Mapped[enums.ReviewOutcome] = mapped_column(_enum(enums.ReviewOutcome))
+    item_code: Mapped[str | None] = mapped_column(ForeignKey("tolerance_items.code"))
+    reasoning: Mapped[str] = mapped_column(Text)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FindingStatement(Base):
+    """The cadre's own statement on a finding against him."""
+
+    __tablename__ = "finding_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FollowUp(Base):
+    """The file kept on an adjusted cadre (逐人建档), with periodic re-checks."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("adjustment_cases.id"), unique=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_check_due: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FollowUpCheck(Base):
+    """A periodic re-check (定期复检)."""
+
+    __tablename__ = "follow_up_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_ups.id"), index=True)
+    checked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(Text)
+
+
+class Retraining(Base):
+    """Retraining (回炉重造) recorded in a follow-up file."""
+
+    __tablename__ = "retrainings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_ups.id"), index=True)
+    course: Mapped[str] = mapped_column(String(200))
+    started_on: Mapped[date] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Award(Base):
+    """Recognition of a cadre, e.g. the "闯创干" award; raises promotion priority."""
+
+    __tablename__ = "awards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    year: Mapped[int] = mapped_column(Integer)
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UnitEvaluation(Base):
+    """A unit's own annual grade; candidates from GOOD-or-better units rank first."""
+
+    __tablename__ = "unit_evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[enums.Grade] = mapped_column(_enum(enums.Grade))
+
+    __table_args__ = (UniqueConstraint("unit_id", "year", name="uq_unit_evaluations_year"),)
+
+
+class AuditEvent(Base):
+    """One entry of the documentary record (纪实): append-only and hash-chained."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(64))
+    operation: Mapped[str] = mapped_column(String(64))
+    record_type: Mapped[str] = mapped_column(String(64))
+    record_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """A single row holding the newest hash; writers lock it so the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))

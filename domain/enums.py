@@ -80,6 +80,49 @@ class Role(Enum):
     ADMIN = "admin"  # 系统管理员
 
 
+
+class CaseStage(Enum):
+    """Steps of the adjustment procedure, in order (调整不适宜担任现职领导干部)."""
+
+    VERIFICATION = "VERIFICATION"  # 核实认定
+    PROPOSAL = "PROPOSAL"  # 提出建议
+    DECISION = "DECISION"  # 组织决定
+    TALK = "TALK"  # 谈话
+    APPOINTMENT = "APPOINTMENT"  # 任免
+    APPEAL = "APPEAL"  # 申诉
+    CLOSED = "CLOSED"  # 办结
+
+
+class Disposition(Enum):
+    REMOVAL = "REMOVAL"  # 免职
+    DEMOTION = "DEMOTION"  # 降职使用
+    REASSIGNMENT = "REASSIGNMENT"  # 调整岗位
+    AWAITING_POST = "AWAITING_POST"  # 待岗安排
+    TRANSFER_TO_RANK_TRACK = "TRANSFER_TO_RANK_TRACK"  # 转任职级公务员
+
+
+class AppealStatus(Enum):
+    FILED = "FILED"  # 已提出
+    ACCEPTED = "ACCEPTED"  # 已受理
+    DECIDED = "DECIDED"  # 已作出决定
+
+
+class AppealOutcome(Enum):
+    UPHELD = "UPHELD"  # 维持
+    REVISED = "REVISED"  # 变更
+    REVOKED = "REVOKED"  # 撤销
+
+
+class ReviewOutcome(Enum):
+    EXCUSED = "EXCUSED"  # 免责
+    MITIGATED = "MITIGATED"  # 从轻减轻
+    NOT_EXCUSED = "NOT_EXCUSED"  # 不予容错
+
+
+class ToleranceListKind(Enum):
+    POSITIVE = "POSITIVE"  # 容错正面清单
+    NEGATIVE = "NEGATIVE"  # 不予容错负面清单
+
 #: The Chinese term of every value, shown in the GraphQL schema's descriptions.
 CHINESE: dict[Enum, str] = {
     Gender.MALE: "男", Gender.FEMALE: "女",
@@ -107,4 +150,16 @@ CHINESE: dict[Enum, str] = {
     FindingStatus.CONFIRMED: "已认定", FindingStatus.DISMISSED: "不予认定",
     Role.ORG: "组织部门", Role.DISCIPLINE: "纪检监察机关", Role.CADRE: "干部本人",
     Role.ADMIN: "系统管理员",
+    CaseStage.VERIFICATION: "核实认定", CaseStage.PROPOSAL: "提出建议",
+    CaseStage.DECISION: "组织决定", CaseStage.TALK: "谈话", CaseStage.APPOINTMENT: "任免",
+    CaseStage.APPEAL: "申诉", CaseStage.CLOSED: "办结",
+    Disposition.REMOVAL: "免职", Disposition.DEMOTION: "降职使用",
+    Disposition.REASSIGNMENT: "调整岗位", Disposition.AWAITING_POST: "待岗安排",
+    Disposition.TRANSFER_TO_RANK_TRACK: "转任职级公务员",
+    AppealStatus.FILED: "已提出", AppealStatus.ACCEPTED: "已受理",
+    AppealStatus.DECIDED: "已作出决定",
+    AppealOutcome.UPHELD: "维持", AppealOutcome.REVISED: "变更", AppealOutcome.REVOKED: "撤销",
+    ReviewOutcome.EXCUSED: "免责", ReviewOutcome.MITIGATED: "从轻减轻",
+    ReviewOutcome.NOT_EXCUSED: "不予容错",
+    ToleranceListKind.POSITIVE: "容错正面清单", ToleranceListKind.NEGATIVE: "不予容错负面清单",
 }
