@@ -12,7 +12,6 @@ from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
 from api.resolvers import mutations, queries
 
-
 # Each area of the product contributes its root fields; they are merged here.
 QUERIES: tuple[type, ...] = (queries.Query,)
 MUTATIONS: tuple[type, ...] = (mutations.Mutation,)

@@ -404,6 +404,16 @@ def upgrade() -> None:
             batch_op.f("ix_retrainings_follow_up_id"), ["follow_up_id"], unique=False
         )
 
+    # The chain starts from a fixed genesis hash; writers lock this row to append.
+    op.bulk_insert(
+        sa.table(
+            "audit_head",
+            sa.column("id", sa.Integer),
+            sa.column("last_event_id", sa.Integer),
+            sa.column("last_hash", sa.String),
+        ),
+        [{"id": 1, "last_event_id": 0, "last_hash": "0" * 64}],
+    )
     # ### end Alembic commands ###
 
 
