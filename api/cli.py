@@ -1,4 +1,5 @@
-"""The `cadre` command: serve, migrate, seed, manage users, issue tokens, export the schema."""
+"""The `cadre` command: serve, migrate, seed, manage users, issue tokens, export the schema,
+verify the audit trail."""
 
 import asyncio
 from datetime import UTC, datetime
@@ -14,9 +15,11 @@ app = typer.Typer(help="Cadre records GraphQL API.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The documentary record (纪实).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
 
 
 async def _in_transaction(work):  # noqa: ANN001, ANN202
@@ -139,6 +142,25 @@ def token_issue(
         typer.echo(f"no active user {username}", err=True)
         raise typer.Exit(1)
     typer.echo(issue_token(get_settings(), username, ttl))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    batch_size: Annotated[int, typer.Option(min=1, help="Events read per statement.")] = 1000,
+) -> None:
+    """Walk the hash chain of audit events; exit 1 naming the first broken link."""
+
+    async def work(session):  # noqa: ANN001, ANN202
+        from db.audit import verify
+
+        return await verify(session, batch_size=batch_size)
+
+    outcome = asyncio.run(_in_transaction(work))
+    if outcome.broken is not None:
+        typer.echo(f"audit trail broken after {outcome.events} intact events: "
+                   f"{outcome.broken}")
+        raise typer.Exit(1)
+    typer.echo(f"audit trail intact: {outcome.events} events")
 
 
 @app.command("export-schema")

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from api.guard import Denials
+from api.reads import ReadLog
 from api.settings import Settings
 from api.types.units import UnitIndex
 from authz.principal import Principal
@@ -24,3 +25,5 @@ class Context:
     units: UnitIndex
     denials: Denials
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: Audited values the answer returned, recorded at the end of the operation.
+    reads: ReadLog = field(default_factory=ReadLog)

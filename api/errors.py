@@ -6,12 +6,14 @@ message is masked.
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
+from api.reads import write_reads
 from domain.errors import DomainError
 
 log = logging.getLogger("cadre.errors")
@@ -66,15 +68,32 @@ def log_errors(errors: list[GraphQLError]) -> None:
 
 
 class ErrorPolicy(SchemaExtension):
-    """Codes every error, masks faults, and adds the field denials of the request."""
+    """Ends every operation: records its audited reads, then codes every error, masks
+    faults, and adds the field denials of the request.
 
-    def on_operation(self) -> Iterator[None]:
+    The reads are recorded here, before the answer leaves, because an answer whose
+    record could not be written must not leave at all.
+    """
+
+    async def on_operation(self) -> AsyncIterator[None]:
         yield
         result = self.execution_context.result
         if result is None:
             return
+        context = self.execution_context.context
+        denials = getattr(context, "denials", None)
+        reads = getattr(context, "reads", None)
+        if reads and getattr(result, "data", None) is not None:
+            try:
+                mutation = self.execution_context.operation_type is OperationType.MUTATION
+                await write_reads(context, fresh_transaction=mutation or bool(result.errors))
+            except Exception as fault:  # noqa: BLE001 - any failure withholds the answer
+                log.error("audited read not recorded; answer withheld", exc_info=fault)
+                result.data = None
+                result.errors = [GraphQLError(INTERNAL_MESSAGE, original_error=fault)]
+                if denials is not None:
+                    denials.clear()
         errors = [present(error) for error in (getattr(result, "errors", None) or [])]
-        denials = getattr(self.execution_context.context, "denials", None)
         if denials is not None:
             errors.extend(denials.errors())
         result.errors = errors or None

@@ -9,7 +9,8 @@ walks the selection synchronously with its own small completion loop:
 
 * root fields are awaited one after another;
 * fields marked plain at schema build time (attributes, no resolver) are read
-  directly, their guard checked as a set lookup;
+  directly, their guard checked as a set lookup; a non-null audited value is
+  noted for the documentary record (`api.reads`);
 * other fields call their resolver as graphql-core would;
 * errors, null propagation and paths follow graphql-core exactly, using its own
   ``handle_field_error``, ``collect_subfields`` and argument coercion.
@@ -39,14 +40,18 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from api.reads import install_read_notes
+
 
 class PlainField(NamedTuple):
-    """How to read a resolver-less field: attribute, guard key, and leaf type if a leaf."""
+    """How to read a resolver-less field: attribute, guard key, leaf type if a leaf, and
+    the ``Type.field`` to note when a non-null value is returned (audited fields only)."""
 
     attribute: str
     guard: str | None
     leaf_type: GraphQLLeafType | None
     non_null: bool
+    audited: str | None
 
 
 PLAIN = "cadre.plain"
@@ -59,8 +64,11 @@ class _Fallback(Exception):  # noqa: N818 - a signal, not an error
 def mark_plain_fields(schema: strawberry.Schema, guards: dict[str, str]) -> int:
     """Mark every resolver-less field of the schema's object types; returns the count.
 
-    ``guards`` maps "Type.field" to the guard key checked before reading it.
+    ``guards`` maps "Type.field" to the guard key checked before reading it. The
+    audited fields' reads are noted on both paths: their resolvers get the noting
+    wrapper here (after the guards), and their marks name the field to note.
     """
+    audited = install_read_notes(schema)
     marked = 0
     convert = schema.config.name_converter.get_graphql_name
     for type_name, graphql_type in schema._schema.type_map.items():
@@ -76,8 +84,10 @@ def mark_plain_fields(schema: strawberry.Schema, guards: dict[str, str]) -> int:
                 continue
             non_null = isinstance(field.type, GraphQLNonNull)
             inner = field.type.of_type if non_null else field.type
-            plain = PlainField(source.python_name, guards.get(f"{type_name}.{field_name}"),
-                               inner if is_leaf_type(inner) else None, non_null)
+            type_field = f"{type_name}.{field_name}"
+            plain = PlainField(source.python_name, guards.get(type_field),
+                               inner if is_leaf_type(inner) else None, non_null,
+                               type_field if type_field in audited else None)
             field.extensions = {**(field.extensions or {}), PLAIN: plain}
             marked += 1
     return marked
@@ -101,6 +111,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     async def _run_query(self) -> Any:
         denials = getattr(self.context_value, "denials", None)
+        reads = getattr(self.context_value, "reads", None)
         try:
             data = await self._execute_root()
         except _Fallback:
@@ -108,6 +119,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self._relevant_sub_fields.clear()
             if denials is not None:
                 denials.clear()
+            if reads is not None:
+                reads.clear()
             result = super().execute_operation()
             return await result if self.is_awaitable(result) else result
         except GraphQLError as error:
@@ -175,6 +188,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             else:
                 result = getattr(source, plain.attribute)
+                if plain.audited is not None and result is not None:
+                    self.context_value.reads.note(plain.audited, source.id)
                 if plain.leaf_type is not None and result is not None:
                     coerced = plain.leaf_type.coerce_output_value(result)
                     if coerced is not None and coerced is not Undefined:

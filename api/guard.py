@@ -90,8 +90,9 @@ def install_guards(schema: strawberry.Schema,
     """
     guarded: dict[str, str] = {}
     for type_name in type_names:
-        graphql_type = schema._schema.type_map[type_name]
-        assert isinstance(graphql_type, GraphQLObjectType)
+        graphql_type = schema._schema.type_map.get(type_name)
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue  # the policy may name types this schema does not (yet) have
         definition = schema.get_type_by_name(type_name)
         convert = schema.config.name_converter.get_graphql_name
         python_names = {convert(f): f for f in definition.fields}  # type: ignore[union-attr]

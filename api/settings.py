@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     #: Queries on the short execution path (api.execution); off: graphql-core's executor.
     compiled_execution: bool = True
     max_page_size: int = 100
+    #: Rule 5: years without promotion after an adjustment (影响期), counted from APPOINTMENT.
+    cooling_off_years_removal: int = Field(1, ge=0, le=50)
+    cooling_off_years_demotion: int = Field(2, ge=0, le=50)
+    #: ... after the other dispositions (reassignment, awaiting a post, rank track).
+    cooling_off_years_other: int = Field(1, ge=0, le=50)
+    #: Months between two follow-up re-checks (定期复检).
+    followup_recheck_months: int = Field(6, ge=1, le=120)
 
     @model_validator(mode="after")
     def _refuse_development_secret_in_production(self) -> "Settings":

@@ -1,4 +1,7 @@
-"""Reference data: the negative list (负面清单) and the "8种类型"干部 labels, with an installer.
+"""Reference data and its installer.
+
+The negative list (负面清单), the "8种类型"干部 labels, and the positive and negative lists of
+fault tolerance (容错纠错).
 
 The catalogues are data the organization department may edit later; this module only holds the
 defaults a fresh database starts with.
@@ -9,7 +12,8 @@ from typing import NamedTuple
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CadreTypeLabel, NegativeListItem
+from db.models import CadreTypeLabel, NegativeListItem, ToleranceItem
+from domain.enums import ToleranceListKind
 
 
 class NegativeListEntry(NamedTuple):
@@ -19,6 +23,15 @@ class NegativeListEntry(NamedTuple):
     title: str
     gloss: str
     category: str
+
+
+class ToleranceEntry(NamedTuple):
+    """One default item of the fault-tolerance lists (容错纠错清单)."""
+
+    code: str
+    kind: ToleranceListKind
+    title: str
+    gloss: str
 
 
 class CadreTypeEntry(NamedTuple):
@@ -82,19 +95,58 @@ CADRE_TYPE_LABELS: tuple[CadreTypeEntry, ...] = (
 )
 
 
-async def install_catalogue(session: AsyncSession) -> bool:
-    """Insert the default catalogues into an empty database.
+# 三个区分开来: errors made while daring to act for the public good may be excused (P);
+# errors rooted in self-interest or defiance of rules never are (X).
+_P, _X = ToleranceListKind.POSITIVE, ToleranceListKind.NEGATIVE
+TOLERANCE_LIST: tuple[ToleranceEntry, ...] = (
+    ToleranceEntry("P01", _P, "改革创新、先行先试中出现失误，且未谋取私利",
+                   "Honest mistakes in reform pilots and trial-first work, with no personal gain"),
+    ToleranceEntry("P02", _P, "探索性工作中因缺乏经验出现失误，且未谋取私利",
+                   "Mistakes in exploratory work without precedent or experience, "
+                   "with no personal gain"),
+    ToleranceEntry("P03", _P, "政策界限不明确、上级尚无明令禁止情况下出现失误",
+                   "Mistakes where policy boundaries were unclear and no explicit prohibition "
+                   "existed"),
+    ToleranceEntry("P04", _P, "经集体决策、按规定程序推进工作中出现失误",
+                   "Mistakes in work carried out on a collective decision following the "
+                   "prescribed procedure"),
+    ToleranceEntry("P05", _P, "应对突发事件、紧急情况采取临时处置措施出现偏差",
+                   "Deviations from urgent interim measures taken in emergencies"),
+    ToleranceEntry("X01", _X, "为个人、亲友或小团体谋取私利",
+                   "Seeking personal gain for oneself, relatives or a clique"),
+    ToleranceEntry("X02", _X, "违反中央八项规定精神",
+                   "Violating the central eight-point rules on conduct"),
+    ToleranceEntry("X03", _X, "贪污受贿、以权谋私等腐败行为",
+                   "Corruption: embezzlement, bribery, abuse of power for private ends"),
+    ToleranceEntry("X04", _X, "经提醒警示后仍重复出错",
+                   "Repeating the same error after being reminded or warned"),
+    ToleranceEntry("X05", _X, "明知故犯、故意违纪违法",
+                   "Knowingly and deliberately violating discipline or law"),
+    ToleranceEntry("X06", _X, "隐瞒问题、弄虚作假、掩盖过错",
+                   "Concealing problems, falsifying records or covering up errors"),
+)
 
-    The negative-list table decides: when it already holds items, the department may have edited
-    them and nothing is written. Labels are inserted only where their code is still missing, so
-    a half-installed database does not fail on a duplicate key. Nothing is committed.
+
+async def install_catalogue(session: AsyncSession) -> bool:
+    """Insert the default catalogues where their tables are still empty.
+
+    Each catalogue is installed on its own: a table that already holds items may have been
+    edited by the department and is left alone, so a database created before a catalogue
+    existed still receives it. Nothing is committed.
 
     Args:
         session: The session to write through; the caller commits.
 
     Returns:
-        True when the catalogues were written, False when they were already there.
+        True when any catalogue was written, False when all were already there.
     """
+    negative = await _install_negative_list(session)
+    tolerance = await _install_tolerance_lists(session)
+    return negative or tolerance
+
+
+async def _install_negative_list(session: AsyncSession) -> bool:
+    """The negative list, and the campaign labels with it (only codes still missing)."""
     count = await session.scalar(select(func.count()).select_from(NegativeListItem))
     if count:
         return False
@@ -106,4 +158,15 @@ async def install_catalogue(session: AsyncSession) -> bool:
     missing = [entry._asdict() for entry in CADRE_TYPE_LABELS if entry.code not in present]
     if missing:
         await session.execute(insert(CadreTypeLabel), missing)
+    return True
+
+
+async def _install_tolerance_lists(session: AsyncSession) -> bool:
+    """The positive and negative lists of fault tolerance."""
+    if await session.scalar(select(func.count()).select_from(ToleranceItem)):
+        return False
+    await session.execute(
+        insert(ToleranceItem),
+        [{**entry._asdict(), "active": True} for entry in TOLERANCE_LIST],
+    )
     return True

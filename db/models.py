@@ -224,6 +224,8 @@ class AdjustmentCase(Base):
     cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
     stage: Mapped[enums.CaseStage] = mapped_column(_enum(enums.CaseStage))
     disposition: Mapped[enums.Disposition | None] = mapped_column(_enum(enums.Disposition))
+    # The post a REASSIGNMENT or DEMOTION moves the cadre to (decided with the disposition).
+    new_position: Mapped[str | None] = mapped_column(String(100))
     opened_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

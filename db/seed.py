@@ -17,15 +17,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from authz.policy import install_default_policy
 from db.catalogue import CADRE_TYPE_LABELS, NEGATIVE_LIST, install_catalogue
 from db.models import (
+    AdjustmentCase,
+    Appeal,
     Base,
     Cadre,
     CadreLabel,
+    CaseFinding,
+    CaseStep,
     Evaluation,
     Finding,
+    FollowUp,
     RoleAssignment,
     Unit,
     User,
 )
+from db.seed_procedure import build_procedure
 from domain.cadres import id_number_check_digit
 from domain.enums import (
     CadreStatus,
@@ -51,7 +57,8 @@ CHUNK_ROWS = 4000
 #: Usernames of the demo accounts, in the order the CLI prints their tokens.
 DEMO_ACCOUNTS = ("demo-org", "demo-org-county", "demo-discipline", "demo-cadre", "demo-admin")
 #: Tables whose integer ids the seed assigns itself (PostgreSQL sequences must follow).
-SERIAL_TABLES = ("units", "cadres", "evaluations", "findings", "users", "role_assignments")
+SERIAL_TABLES = ("units", "cadres", "evaluations", "findings", "users", "role_assignments",
+                 "adjustment_cases", "case_steps", "appeals", "follow_ups")
 
 P, D, M = LeadershipRole.PRINCIPAL, LeadershipRole.DEPUTY, LeadershipRole.MEMBER
 DC, DDC = Rank.DIVISION_CHIEF, Rank.DEPUTY_DIVISION_CHIEF
@@ -522,6 +529,16 @@ def build_users(units: Sequence[_UnitSpec], demo_cadre: Row
 
 # --- writing ---------------------------------------------------------------------------------
 
+def _add_confirmed(rng: random.Random, cadre: Row, findings: list[Row]) -> Row:
+    finding = _finding_row(rng, len(findings) + 1, cadre["id"], FindingStatus.CONFIRMED)
+    findings.append(finding)
+    return finding
+
+
+def _county_one(units: Sequence[_UnitSpec]) -> int:
+    return next(u.id for u in units if u.code == "C-K1")
+
+
 async def _insert_chunked(session: AsyncSession, model: type[Base], rows: Sequence[Row]) -> None:
     for start in range(0, len(rows), CHUNK_ROWS):
         await session.execute(insert(model), list(rows[start:start + CHUNK_ROWS]))
@@ -589,15 +606,25 @@ async def seed_demo(session: AsyncSession, size: int = 2000, seed: int = 2026112
     demo_cadre = pick_demo_cadre(cadres, subtree_ids(units, second_county.id))
     _prepare_demo_cadre(rng, demo_cadre, evaluations, findings)
     users, assignments = build_users(units, demo_cadre)
+    procedure = build_procedure(
+        cadres, findings, evaluations, base_time=BASE_TIME, decider_id=users[0]["id"],
+        avoid={demo_cadre["id"]}, county_units=subtree_ids(units, _county_one(units)),
+        first_user_id=len(users) + 1, first_assignment_id=len(assignments) + 1,
+        add_confirmed=lambda cadre: _add_confirmed(rng, cadre, findings))
 
     await _insert_chunked(session, Unit, [u.row() for u in units])
     await _insert_chunked(session, Cadre, cadres)
     await _insert_chunked(session, Evaluation, evaluations)
     await _insert_chunked(session, Finding, findings)
     await _insert_chunked(session, CadreLabel, labels)
-    await _insert_chunked(session, User, users)
-    await _insert_chunked(session, RoleAssignment, assignments)
+    await _insert_chunked(session, User, users + procedure.users)
+    await _insert_chunked(session, RoleAssignment, assignments + procedure.assignments)
+    await _insert_chunked(session, AdjustmentCase, procedure.cases)
+    await _insert_chunked(session, CaseFinding, procedure.case_findings)
+    await _insert_chunked(session, CaseStep, procedure.steps)
+    await _insert_chunked(session, Appeal, procedure.appeals)
+    await _insert_chunked(session, FollowUp, procedure.follow_ups)
     await _after_bulk_load(session)
     return SeedSummary(units=len(units), cadres=len(cadres), evaluations=len(evaluations),
-                       findings=len(findings), users=len(users),
+                       findings=len(findings), users=len(users) + len(procedure.users),
                        demo_cadre_id=demo_cadre["id"])

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,19 +39,46 @@ class StoredEvent:
     hash: str
 
 
-def first_broken_link(events: Sequence[StoredEvent], head_hash: str) -> str | None:
+class ChainCheck:
+    """Checks a chain one event at a time, so a long trail never sits in memory at once.
+
+    Feed the events in id order to `add`; it answers the first broken link it
+    meets. `finish` then compares the newest hash with the chain head.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last_id: int | None = None
+        self.last_hash = GENESIS
+
+    def add(self, stored: StoredEvent) -> str | None:
+        """Check the next event; a description of the break, or None when it links on."""
+        if stored.previous_hash != self.last_hash:
+            return f"event {stored.id}: its previous hash does not match the event before it"
+        if seal(stored.previous_hash, stored.event) != stored.hash:
+            return f"event {stored.id}: its content does not match its hash"
+        self.count += 1
+        self.last_id = stored.id
+        self.last_hash = stored.hash
+        return None
+
+    def finish(self, head_hash: str) -> str | None:
+        """Compare the newest event with ``head_hash``, the hash recorded apart from events."""
+        if head_hash != self.last_hash:
+            return ("the chain head does not match the last event: the newest events were "
+                    "deleted, or events were added without the head")
+        return None
+
+
+def first_broken_link(events: Iterable[StoredEvent], head_hash: str) -> str | None:
     """Describe the first place the chain is broken, or None when it is whole.
 
     ``events`` in id order; ``head_hash`` is the newest hash recorded apart from
     the events, so that deleting the newest events is noticed too.
     """
-    expected_previous = GENESIS
+    check = ChainCheck()
     for stored in events:
-        if stored.previous_hash != expected_previous:
-            return f"event {stored.id}: its previous hash does not match the event before it"
-        if seal(stored.previous_hash, stored.event) != stored.hash:
-            return f"event {stored.id}: its content does not match its hash"
-        expected_previous = stored.hash
-    if head_hash != expected_previous:
-        return "the newest events are missing: the chain head does not match the last event"
-    return None
+        broken = check.add(stored)
+        if broken is not None:
+            return broken
+    return check.finish(head_hash)

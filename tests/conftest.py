@@ -7,6 +7,7 @@ otherwise it runs on a SQLite file in a temporary folder.
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +110,26 @@ async def count_rows(database_url: str) -> Any:
 
     yield count
     await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[Any]:
+    """An engine on the test database, for setting up what no API operation does."""
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def reviewer(database: Any) -> str:
+    """A second organization officer over the city: an appeal needs a reviewer other than
+    the officer who recorded the decision."""
+    async with database.begin() as connection:
+        await connection.execute(text(
+            "INSERT INTO users (username, display_name, active, created_at) "
+            "VALUES ('org-reviewer', '复核人', :yes, :now)"),
+            {"yes": True, "now": datetime.now(UTC)})
+        await connection.execute(text(
+            "INSERT INTO role_assignments (user_id, role, unit_id) SELECT id, 'org', 1 "
+            "FROM users WHERE username = 'org-reviewer'"))
+    return "org-reviewer"

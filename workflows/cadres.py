@@ -6,12 +6,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from authz.scope import Scope, require_write
+from db import audit
 from db.models import Cadre, Unit
 from db.uow import UnitOfWork
 from domain import cadres as rules
 from domain.enums import CadreStatus, Gender, LeadershipRole, Rank
 from domain.errors import InvalidInput, NotFound
-from workflows.records import flush_unique, update_versioned, visible_cadre
+from workflows.records import field_names, flush_unique, update_versioned, visible_cadre
 
 _GRAPHQL_NAMES = {"birth_date": "birthDate", "id_number": "idNumber", "unit_id": "unit",
                   "leadership_role": "leadershipRole"}
@@ -69,6 +70,9 @@ async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: dateti
                   version=1, created_at=now, updated_at=now)
     uow.session.add(cadre)
     await flush_unique(uow.session, "A cadre with this identity number exists.", "idNumber")
+    await audit.record(uow.session, actor=scope.principal, operation="createCadre",
+                       record_type="Cadre", record_ids=[cadre.id],
+                       fields=field_names(_type_fields(written)), at=now)
     await uow.commit()
     return cadre.id
 
@@ -94,5 +98,8 @@ async def update_cadre(uow: UnitOfWork, scope: Scope, changes: CadreChanges,
                       ["Cadre.unit"])
     await update_versioned(uow.session, Cadre, row.id, changes.version,
                            {**values, "updated_at": now})
+    await audit.record(uow.session, actor=scope.principal, operation="updateCadre",
+                       record_type="Cadre", record_ids=[row.id],
+                       fields=field_names(_type_fields(list(values))), at=now)
     await uow.commit()
     return row.id

@@ -6,12 +6,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from authz.scope import Scope, require_write
+from db import audit
 from db.models import Evaluation
 from db.uow import UnitOfWork
 from domain import evaluations as rules
 from domain.enums import EvaluationPeriod, EvaluationSource, Grade
 from domain.errors import NotFound
-from workflows.records import flush_unique, visible_cadre
+from workflows.records import field_names, flush_unique, visible_cadre
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ async def record_evaluation(uow: UnitOfWork, scope: Scope, new: NewEvaluation,
     uow.session.add(evaluation)
     await flush_unique(uow.session, "This cadre already has an evaluation for that period.",
                        "period")
+    await audit.record(uow.session, actor=scope.principal, operation="recordEvaluation",
+                       record_type="Evaluation", record_ids=[evaluation.id],
+                       fields=field_names(_written_fields(new)), at=now)
     await uow.commit()
     return evaluation.id
 
@@ -75,5 +79,8 @@ async def finalise_evaluation(uow: UnitOfWork, scope: Scope, evaluation_id: int,
     rules.check_editable(evaluation.finalised)
     evaluation.finalised = True
     evaluation.finalised_at = now
+    await audit.record(uow.session, actor=scope.principal, operation="finaliseEvaluation",
+                       record_type="Evaluation", record_ids=[evaluation.id],
+                       fields=["finalised"], at=now)
     await uow.commit()
     return evaluation.id

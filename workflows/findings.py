@@ -6,12 +6,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from authz.scope import Scope, require_write
+from db import audit
 from db.models import Finding, NegativeListItem
 from db.uow import UnitOfWork
 from domain import findings as rules
 from domain.enums import FindingSource, FindingStatus
 from domain.errors import NotFound
-from workflows.records import update_versioned, visible_cadre
+from workflows.records import field_names, update_versioned, visible_cadre
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,17 @@ async def report_finding(uow: UnitOfWork, scope: Scope, new: NewFinding, now: da
                       reported_at=reported_at, version=1)
     uow.session.add(finding)
     await uow.session.flush()
+    await audit.record(uow.session, actor=scope.principal, operation="reportFinding",
+                       record_type="Finding", record_ids=[finding.id],
+                       fields=field_names(written), at=now)
     await uow.commit()
     return finding.id
+
+
+#: The mutation that moves a finding to each status, named in the audit trail.
+_OPERATIONS = {FindingStatus.UNDER_VERIFICATION: "startFindingVerification",
+               FindingStatus.CONFIRMED: "confirmFinding",
+               FindingStatus.DISMISSED: "dismissFinding"}
 
 
 async def move_finding(uow: UnitOfWork, scope: Scope, finding_id: int, version: int,
@@ -64,5 +74,9 @@ async def move_finding(uow: UnitOfWork, scope: Scope, finding_id: int, version: 
     else:
         values["concluded_at"] = now
     await update_versioned(uow.session, Finding, finding.id, version, values)
+    written = ["status", "verificationStartedAt"
+               if target is FindingStatus.UNDER_VERIFICATION else "concludedAt"]
+    await audit.record(uow.session, actor=scope.principal, operation=_OPERATIONS[target],
+                       record_type="Finding", record_ids=[finding.id], fields=written, at=now)
     await uow.commit()
     return finding.id

@@ -1,7 +1,8 @@
-"""Decoding of IDs and cursors from client input."""
+"""Decoding of client input the GraphQL types do not check: ids, cursors, times."""
 
 import base64
 import binascii
+from datetime import UTC, datetime
 
 from domain.errors import InvalidInput
 
@@ -14,7 +15,7 @@ def decode_id(value: str, field: str = "id") -> int:
         number = int(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"'{value}' is not a valid id.", field=field) from None
-    if not 0 < number < 2**63:
+    if not 0 < number < 2**31:  # ids are 32-bit integers in the database
         raise InvalidInput(f"'{value}' is not a valid id.", field=field)
     return number
 
@@ -31,3 +32,14 @@ def decode_cursor(cursor: str) -> int:
     if not text.startswith(_CURSOR_PREFIX):
         raise InvalidInput("The cursor is malformed.", field="after")
     return decode_id(text[len(_CURSOR_PREFIX):], field="after")
+
+
+def decode_time(moment: datetime, field: str) -> datetime:
+    """An aware time in UTC, or BAD_USER_INPUT: a time needs its offset and a real year."""
+    if moment.tzinfo is None:
+        raise InvalidInput("Give the time with a UTC offset.", field=field)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+08:00 lies before the first year in UTC
+        raise InvalidInput("The time lies outside the years 1–9999 in UTC.",
+                           field=field) from None

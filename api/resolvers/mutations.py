@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import strawberry
 
-from api.resolvers.ids import decode_id
+from api.resolvers.ids import decode_id, decode_time
 from api.selection import selected_names
 from api.types.cadres import (
     Cadre,
@@ -27,7 +27,6 @@ from api.types.enums import (
 )
 from db.queries import cadres as cadre_queries
 from domain import enums
-from domain.errors import InvalidInput
 from workflows import cadres, evaluations, findings
 from workflows.records import visible_cadres
 
@@ -137,12 +136,6 @@ async def _read_child(info: strawberry.Info, cadre_id: int, attribute: str,
     return finding_from_row(row, scope, parent.grants) if row else None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        raise InvalidInput("Give the time with a UTC offset.", field="reportedAt")
-    return moment
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Add a cadre to a unit (organization department).")
@@ -203,7 +196,9 @@ class Mutation:
         new = findings.NewFinding(
             cadre_id=cadre_id, item_code=input.item_code, source=input.source,
             description=input.description, evidence=input.evidence,
-            informant=input.informant, reported_at=_aware(input.reported_at))
+            informant=input.informant,
+            reported_at=(decode_time(input.reported_at, "reportedAt")
+                         if input.reported_at else None))
         finding_id = await findings.report_finding(ctx.uow, ctx.scope, new, ctx.now)
         found = await _read_child(info, cadre_id, "findings", finding_id)
         return FindingPayload(finding=found)  # type: ignore[arg-type]

@@ -152,3 +152,10 @@ async def cadre_of_finding(session: AsyncSession, finding_id: int) -> int:
     found = await session.scalar(select(Finding.cadre_id).where(Finding.id == finding_id))
     assert found is not None, "called with the id of a finding just written"
     return found
+
+
+async def by_ids(session: AsyncSession, visible: ColumnElement[bool],
+                 ids: Sequence[int]) -> Sequence[Row]:
+    """Visible cadres among ``ids``, in id order."""
+    return await fetch_all(session, select(*CADRE_COLUMNS)
+                           .where(visible, Cadre.id.in_(list(ids))).order_by(Cadre.id))

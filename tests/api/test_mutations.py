@@ -133,3 +133,8 @@ async def test_cadre_cannot_change_his_own_record(as_user):
     body = await as_user("demo-cadre")(
         UPDATE, input={"id": own["id"], "version": own["version"], "position": "局长"})
     assert errors_by_code(body, "FORBIDDEN")
+
+
+async def test_an_id_beyond_the_database_range_is_bad_input(as_user):
+    body = await as_user("demo-org")("{ cadre(id: \"2147483648\") { id } }")
+    assert errors_by_code(body, "BAD_USER_INPUT")[0]["extensions"]["field"] == "id"

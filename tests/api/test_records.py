@@ -135,3 +135,12 @@ async def test_finding_on_a_cadre_outside_scope_answers_as_a_missing_one(as_user
     missing = await county(START, input={"id": "99999999", "version": 1})
     assert errors_by_code(hidden, "NOT_FOUND")[0]["message"].startswith("No finding with id")
     assert errors_by_code(missing, "NOT_FOUND")
+
+
+async def test_a_time_outside_the_calendar_in_utc_is_bad_input(as_user, count_rows):
+    cadre_id = await _new_cadre(as_user)
+    before = await count_rows("findings")
+    body = await as_user("demo-discipline")(
+        REPORT, input=finding(cadre_id, reportedAt="0001-01-01T00:00:00+08:00"))
+    assert errors_by_code(body, "BAD_USER_INPUT")[0]["extensions"]["field"] == "reportedAt"
+    assert await count_rows("findings") == before

@@ -77,6 +77,14 @@ MATRIX = [
     ("admin", "system", "Cadre.name", "read", False),
     ("admin", "jurisdiction", "Cadre.name", "read", False),
     ("admin", "self", "Cadre.idNumber", "read", False),
+    # The audit trail (纪实): the administrator reads it; no one writes it through the API.
+    ("admin", "system", "AuditEvent.actor", "read", True),
+    ("admin", "system", "AuditEvent.recordIds", "read", True),
+    ("admin", "system", "AuditEvent.actor", "write", False),
+    ("admin", "system", "AuditEvent.hash", "write", False),
+    ("org", "jurisdiction", "AuditEvent.actor", "read", False),
+    ("discipline", "jurisdiction", "AuditEvent.operation", "read", False),
+    ("cadre", "self", "AuditEvent.recordIds", "read", False),
     # No role reads under a relation it does not hold.
     ("org", "self", "Cadre.name", "read", False),
     ("org", "self_finalised", "Evaluation.comment", "read", False),
@@ -127,8 +135,10 @@ def test_no_role_is_granted_anything_under_a_relation_it_does_not_hold(role: str
         assert POLICY.fields_for(frozenset({(role, relation)}), "read") == frozenset()
 
 
-def test_the_cadre_himself_writes_nothing() -> None:
-    assert POLICY.fields_for(frozenset({("cadre", r) for r in RELATIONS}), "write") == set()
+def test_the_cadre_himself_writes_only_his_appeal_and_his_statements() -> None:
+    writes = POLICY.fields_for(frozenset({("cadre", r) for r in RELATIONS}), "write")
+    statements = {f for f in POLICY.fields if f.startswith("FindingStatement.")}
+    assert writes - statements == {"Appeal.grounds"}
 
 
 def test_compiled_decisions_agree_with_enforce_for_every_combination() -> None:

@@ -111,9 +111,16 @@ def test_the_cadre_can_eventually_read_the_comment_but_never_the_informant() -> 
 def test_the_administrator_can_read_user_accounts_and_no_cadre_field() -> None:
     readable = ADMIN.ever_readable()
     assert "UserAccount.username" in readable
-    assert not {f for f in readable if not f.startswith("UserAccount.")}
+    assert not {f for f in readable if not f.startswith(("UserAccount.", "AuditEvent."))}
     assert ADMIN.can_read_system("UserAccount.id")
     assert not COUNTY_ORG.can_read_system("UserAccount.id")
+
+
+def test_only_the_administrator_reads_the_audit_trail_and_no_one_writes_it() -> None:
+    assert ADMIN.can_read_system("AuditEvent.id")
+    assert "AuditEvent.actor" in ADMIN.ever_readable()
+    assert not COUNTY_ORG.can_read_system("AuditEvent.id")
+    assert not {f for f in ADMIN.writable(ADMIN.global_grants) if f.startswith("AuditEvent.")}
 
 
 # -- writes ----------------------------------------------------------------------------------

@@ -4,10 +4,11 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, create_sessionmaker
@@ -16,6 +17,7 @@ from db.models import (
     Cadre,
     Evaluation,
     Finding,
+    FollowUp,
     NegativeListItem,
     RoleAssignment,
     Unit,
@@ -23,7 +25,7 @@ from db.models import (
 )
 from db.seed import DEMO_ACCOUNTS, SeedSummary, seed_demo
 from domain.cadres import check_id_number
-from domain.enums import EvaluationPeriod, FindingStatus, Role, UnitKind
+from domain.enums import CaseStage, EvaluationPeriod, FindingStatus, Role, UnitKind
 
 SIZE = 300
 
@@ -128,7 +130,8 @@ async def test_the_five_demo_users_hold_their_roles_over_their_units(seeded: See
     async with create_sessionmaker(seeded.engine)() as session:
         rows = (await session.execute(
             select(User.username, RoleAssignment.role, RoleAssignment.unit_id)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id))).all()
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(User.username.in_(DEMO_ACCOUNTS)).order_by(User.id))).all()
     grants = {username: (role, code_of.get(unit_id)) for username, role, unit_id in rows}
 
     assert len(rows) == len(DEMO_ACCOUNTS)
@@ -188,3 +191,18 @@ async def test_seeding_a_database_that_already_holds_cadres_is_refused(seeded: S
         with pytest.raises(RuntimeError):
             await seed_demo(session, size=SIZE)
         await session.rollback()
+
+
+async def test_the_demo_has_a_case_at_every_stage_an_open_appeal_and_overdue_rechecks(
+        seeded: Seeded) -> None:
+    async with seeded.engine.connect() as connection:
+        stages = set((await connection.execute(
+            text("SELECT stage FROM adjustment_cases"))).scalars())
+        appeals = set((await connection.execute(text("SELECT status FROM appeals"))).scalars())
+        follow_ups = (await connection.execute(text("SELECT count(*) FROM follow_ups"))).scalar()
+        overdue = (await connection.execute(
+            select(func.count()).select_from(FollowUp)
+            .where(FollowUp.next_check_due < datetime.now(UTC)))).scalar()
+    assert stages == {s.value for s in CaseStage}
+    assert "FILED" in appeals
+    assert follow_ups and overdue == follow_ups

@@ -131,6 +131,7 @@ def upgrade() -> None:
             ),
             nullable=True,
         ),
+        sa.Column("new_position", sa.String(length=100), nullable=True),
         sa.Column("opened_by", sa.Integer(), nullable=False),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decided_by", sa.Integer(), nullable=True),

@@ -1,0 +1,68 @@
+"""Root query field of the documentary record: the trail, for the system administrator."""
+
+from datetime import datetime
+
+import strawberry
+
+from api.resolvers.ids import decode_cursor, decode_id, decode_time, encode_cursor
+from api.selection import selected_names
+from api.types.audit import AuditEventConnection, AuditEventEdge, audit_event_from_row
+from api.types.cadres import PageInfo
+from db.queries import audit as audit_queries
+from domain.errors import InvalidInput
+
+
+@strawberry.input(description="Filters of the audit trail; all given ones must hold.")
+class AuditEventFilter:
+    actor: str | None = strawberry.field(default=None, description="Username of who acted.")
+    record_type: str | None = strawberry.field(default=None,
+                                               description="The kind of record, e.g. `Cadre`.")
+    record_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Events naming this record id (use with recordType).")
+    from_: datetime | None = strawberry.field(default=None, name="from",
+                                              description="At or after this time.")
+    to: datetime | None = strawberry.field(default=None, description="Before this time.")
+
+
+def _criteria(filter: AuditEventFilter | None) -> audit_queries.AuditCriteria:
+    if filter is None:
+        return audit_queries.AuditCriteria()
+    since = decode_time(filter.from_, "filter.from") if filter.from_ else None
+    until = decode_time(filter.to, "filter.to") if filter.to else None
+    if since is not None and until is not None and until < since:
+        raise InvalidInput("The end of the window lies before its start.", field="filter.to")
+    record_id = (decode_id(filter.record_id, "filter.recordId")
+                 if filter.record_id is not None else None)
+    return audit_queries.AuditCriteria(actor=filter.actor, record_type=filter.record_type,
+                                       record_id=record_id, since=since, until=until)
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(description="纪实 — the audit trail, oldest first (system admin; "
+                                  "empty for everyone else).")
+    async def audit_events(self, info: strawberry.Info,
+                           filter: AuditEventFilter | None = None, first: int = 20,
+                           after: str | None = None) -> AuditEventConnection:
+        ctx = info.context
+        if not 0 <= first <= ctx.settings.max_page_size:
+            raise InvalidInput(f"first must lie between 0 and {ctx.settings.max_page_size}.",
+                               field="first")
+        after_id = decode_cursor(after) if after else None
+        criteria = _criteria(filter)
+        scope = ctx.scope
+        if not scope.can_read_system("AuditEvent.id"):
+            return AuditEventConnection(edges=[], total_count=0,
+                                        page_info=PageInfo(has_next_page=False, end_cursor=None))
+        session = ctx.uow.session
+        rows = await audit_queries.page(session, criteria, after_id=after_id, limit=first + 1)
+        allowed = scope.readable(scope.global_grants)
+        edges = [AuditEventEdge(cursor=encode_cursor(row.id),
+                                node=audit_event_from_row(row, allowed))
+                 for row in rows[:first]]
+        total = (await audit_queries.count(session, criteria)
+                 if "totalCount" in selected_names(info) else 0)
+        return AuditEventConnection(
+            edges=edges, total_count=total,
+            page_info=PageInfo(has_next_page=len(rows) > first,
+                               end_cursor=edges[-1].cursor if edges else None))

@@ -1,0 +1,65 @@
+"""Reads of the documentary record (纪实) for the system administrator."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Row, Select, cast, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import AuditEvent
+from db.queries import fetch_all
+
+AUDIT_COLUMNS = tuple(AuditEvent.__table__.c)
+
+
+@dataclass(frozen=True)
+class AuditCriteria:
+    """Filters of the trail; the time window is half-open: ``since <= at < until``."""
+
+    actor: str | None = None
+    record_type: str | None = None
+    record_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _names_record(dialect: str, record_id: int) -> ColumnElement[bool]:
+    """Whether the event's JSON list ``record_ids`` holds ``record_id``."""
+    if dialect == "postgresql":
+        return cast(AuditEvent.record_ids, JSONB).contains([record_id])
+    ids = func.json_each(AuditEvent.record_ids).table_valued("value")
+    return exists(select(literal(1)).select_from(ids).where(ids.c.value == record_id))
+
+
+def _where(query: Select, dialect: str, criteria: AuditCriteria) -> Select:
+    if criteria.actor is not None:
+        query = query.where(AuditEvent.actor == criteria.actor)
+    if criteria.record_type is not None:
+        query = query.where(AuditEvent.record_type == criteria.record_type)
+    if criteria.record_id is not None:
+        query = query.where(_names_record(dialect, criteria.record_id))
+    if criteria.since is not None:
+        query = query.where(AuditEvent.at >= criteria.since)
+    if criteria.until is not None:
+        query = query.where(AuditEvent.at < criteria.until)
+    return query
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def page(session: AsyncSession, criteria: AuditCriteria, *, after_id: int | None,
+               limit: int) -> Sequence[Row]:
+    """Up to ``limit`` events matching ``criteria`` in id (append) order, after ``after_id``."""
+    query = _where(select(*AUDIT_COLUMNS), _dialect(session), criteria)
+    if after_id is not None:
+        query = query.where(AuditEvent.id > after_id)
+    return await fetch_all(session, query.order_by(AuditEvent.id).limit(limit))
+
+
+async def count(session: AsyncSession, criteria: AuditCriteria) -> int:
+    query = _where(select(func.count()).select_from(AuditEvent), _dialect(session), criteria)
+    return int(await session.scalar(query) or 0)

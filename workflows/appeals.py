@@ -1,0 +1,157 @@
+"""Appeals against a decision: filed by the cadre, reviewed and decided by the department."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from authz.compiled import Grant
+from authz.scope import Scope, require_write
+from db import audit
+from db.models import AdjustmentCase, Appeal, Cadre, CaseStep, FollowUp
+from db.uow import UnitOfWork
+from domain import appeals as rules
+from domain.cases import Post, apply_disposition, check_disposition
+from domain.enums import AppealOutcome, AppealStatus, CaseStage, Disposition
+from domain.errors import InvalidInput, NotFound
+from workflows.cases import visible_case
+from workflows.records import update_versioned
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The new disposition of a REVISED decision (变更)."""
+
+    disposition: Disposition
+    new_position: str | None = None
+
+
+async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
+                      now: datetime) -> int:
+    """The cadre appeals against the decision in his own case (申诉), within 30 days."""
+    case, grants = await visible_case(uow, scope, case_id, field="caseId")
+    require_write(scope, grants, ["Appeal.grounds"])
+    text = rules.check_filing(case.stage, case.notified_at, now, grounds)
+    await update_versioned(uow.session, AdjustmentCase, case.id, case.version,
+                           {"stage": CaseStage.APPEAL})
+    appeal = Appeal(case_id=case.id, filed_by=scope.principal.user_id, filed_at=now,
+                    grounds=text, status=AppealStatus.FILED, extended=False, version=1)
+    uow.session.add(appeal)
+    uow.session.add(CaseStep(case_id=case.id, stage=CaseStage.APPEAL,
+                             actor_id=scope.principal.user_id, at=now, note=text,
+                             documents=[]))
+    await uow.session.flush()
+    await audit.record(uow.session, actor=scope.principal, operation="fileAppeal",
+                       record_type="Appeal", record_ids=[appeal.id, case.id],
+                       fields=["grounds"], at=now)
+    await uow.commit()
+    return appeal.id
+
+
+async def _visible_appeal(uow: UnitOfWork, scope: Scope,
+                          appeal_id: int) -> tuple[Any, Any, frozenset[Grant]]:
+    appeal = await uow.session.scalar(select(Appeal).where(Appeal.id == appeal_id))
+    missing = f"No appeal with id {appeal_id}."
+    if appeal is None:
+        raise NotFound(missing, field="id")
+    try:
+        case, grants = await visible_case(uow, scope, appeal.case_id)
+    except NotFound:
+        raise NotFound(missing, field="id") from None
+    return appeal, case, grants
+
+
+async def accept_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
+                        now: datetime) -> int:
+    """Accept an appeal for review; the decision falls due 60 days later."""
+    appeal, _case, grants = await _visible_appeal(uow, scope, appeal_id)
+    require_write(scope, grants, ["Appeal.status", "Appeal.dueAt"])
+    rules.check_status(appeal.status, AppealStatus.FILED)
+    await update_versioned(uow.session, Appeal, appeal.id, version,
+                           {"status": AppealStatus.ACCEPTED, "accepted_at": now,
+                            "due_at": rules.decision_due(now)})
+    await audit.record(uow.session, actor=scope.principal, operation="acceptAppeal",
+                       record_type="Appeal", record_ids=[appeal.id], fields=["status", "dueAt"],
+                       at=now)
+    await uow.commit()
+    return appeal.id
+
+
+async def extend_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
+                        days: int, now: datetime) -> int:
+    """Extend the decision's due date once, by at most 30 days."""
+    appeal, _case, grants = await _visible_appeal(uow, scope, appeal_id)
+    require_write(scope, grants, ["Appeal.dueAt"])
+    rules.check_status(appeal.status, AppealStatus.ACCEPTED)
+    due = rules.extended_due(appeal.due_at, appeal.extended, days, now)
+    await update_versioned(uow.session, Appeal, appeal.id, version,
+                           {"due_at": due, "extended": True})
+    await audit.record(uow.session, actor=scope.principal, operation="extendAppeal",
+                       record_type="Appeal", record_ids=[appeal.id], fields=["dueAt"], at=now)
+    await uow.commit()
+    return appeal.id
+
+
+async def decide_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
+                        outcome: AppealOutcome, note: str | None,
+                        revision: Revision | None, now: datetime) -> int:
+    """Decide an appeal: uphold, revise or revoke the decision; the case closes."""
+    appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
+    require_write(scope, grants, ["Appeal.outcome", "Appeal.decisionNote"])
+    rules.check_status(appeal.status, AppealStatus.ACCEPTED)
+    rules.check_reviewer(scope.principal.user_id, case.decided_by)
+    disposition = revision.disposition if revision else None
+    rules.check_outcome(outcome, disposition)
+    new_position = None
+    if revision is not None:
+        new_position = check_disposition(_previous_post(case), revision.disposition,
+                                         revision.new_position)
+    text = (note or "").strip() or None
+    if text is not None and len(text) > rules.GROUNDS_MAX:
+        raise InvalidInput(f"The note is longer than {rules.GROUNDS_MAX} characters.",
+                           field="note")
+    await update_versioned(uow.session, Appeal, appeal.id, version,
+                           {"status": AppealStatus.DECIDED, "outcome": outcome,
+                            "reviewer_id": scope.principal.user_id, "decided_at": now,
+                            "decision_note": text})
+    if outcome is not AppealOutcome.UPHELD:
+        await _redo_post(uow, case, outcome, disposition, new_position, now)
+    case_values: dict[str, Any] = {"stage": CaseStage.CLOSED, "closed_at": now}
+    if disposition is not None:
+        case_values.update(disposition=disposition, new_position=new_position)
+    await update_versioned(uow.session, AdjustmentCase, case.id, case.version, case_values)
+    uow.session.add(CaseStep(case_id=case.id, stage=CaseStage.CLOSED,
+                             actor_id=scope.principal.user_id, at=now, note=text,
+                             documents=[]))
+    await audit.record(uow.session, actor=scope.principal, operation="decideAppeal",
+                       record_type="Appeal", record_ids=[appeal.id, case.id, case.cadre_id],
+                       fields=["outcome", "decisionNote"], at=now)
+    await uow.commit()
+    return appeal.id
+
+
+def _previous_post(case: Any) -> Post:
+    """The post held before APPOINTMENT carried out the decision."""
+    return Post(position=case.previous_position, rank=case.previous_rank,
+                status=case.previous_status)
+
+
+async def _redo_post(uow: UnitOfWork, case: Any, outcome: AppealOutcome,
+                     disposition: Disposition | None, new_position: str | None,
+                     now: datetime) -> None:
+    """REVOKED restores the post held before the case; REVISED applies the new disposition."""
+    cadre = await uow.session.get(Cadre, case.cadre_id)
+    assert cadre is not None and case.previous_rank is not None
+    before = _previous_post(case)
+    after = before if disposition is None else apply_disposition(before, disposition,
+                                                                  new_position)
+    cadre.position, cadre.rank, cadre.status = after.position, after.rank, after.status
+    if outcome is AppealOutcome.REVOKED and case.previous_unit_id is not None:
+        cadre.unit_id = case.previous_unit_id
+    cadre.version += 1
+    cadre.updated_at = now
+    if outcome is AppealOutcome.REVOKED:
+        # The decision is withdrawn: nothing is left to follow up.
+        await uow.session.execute(update(FollowUp).where(FollowUp.case_id == case.id)
+                                  .values(closed_at=now))

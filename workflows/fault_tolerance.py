@@ -1,0 +1,162 @@
+"""Fault-tolerance reviews of confirmed findings (容错纠错) and the cadre's statements on them.
+
+Reviews are written by the organization department or discipline inspection in their
+jurisdiction; statements by the cadre himself. Both are authorized by policy on the finding's
+cadre, and a finding under a cadre the caller may not see answers exactly like a missing one.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+
+from authz.compiled import Grant
+from authz.scope import Scope, require_write
+from db import audit
+from db.models import Cadre, FaultToleranceReview, Finding, FindingStatement, ToleranceItem
+from db.uow import UnitOfWork
+from domain import fault_tolerance as rules
+from domain.enums import ReviewOutcome, ToleranceListKind
+from domain.errors import NotFound
+from workflows.records import flush_unique, visible_cadre
+
+REVIEW_FIELDS = ["FaultToleranceReview.outcome", "FaultToleranceReview.item",
+                 "FaultToleranceReview.reasoning"]
+STATEMENT_FIELDS = ["FindingStatement.text"]
+#: Ids are INTEGER columns (int4 on PostgreSQL): a larger id names no record, and sending
+#: it to the database would fail there instead of answering NOT_FOUND.
+MAX_ID = 2**31 - 1
+
+
+async def _visible_finding(uow: UnitOfWork, scope: Scope,
+                           finding_id: int) -> tuple[Finding, frozenset[Grant]]:
+    """The finding and the caller's grants on its cadre; NOT_FOUND when either is hidden."""
+    missing = f"No finding with id {finding_id}."
+    if finding_id > MAX_ID:
+        raise NotFound(missing, field="findingId")
+    finding = await uow.session.scalar(select(Finding).where(Finding.id == finding_id))
+    if finding is None:
+        raise NotFound(missing, field="findingId")
+    cadre = await visible_cadre(uow.session, scope, finding.cadre_id, "findingId", missing)
+    return finding, scope.cadre_grants(cadre.unit_id, cadre.id)
+
+
+async def _cited_item(uow: UnitOfWork, item_code: str | None) -> rules.CitedItem | None:
+    code = (item_code or "").strip()
+    if not code:
+        return None
+    item = await uow.session.get(ToleranceItem, code)
+    if item is None:
+        raise NotFound(f"No tolerance-list item {code}.", field="itemCode")
+    return rules.CitedItem(code=item.code, kind=item.kind, active=item.active)
+
+
+async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
+                                 outcome: ReviewOutcome, item_code: str | None, reasoning: str,
+                                 now: datetime) -> int:
+    """Decide whether a confirmed finding is excused (三个区分开来); returns the review id.
+
+    Args:
+        uow: the unit of work; committed once, on success only.
+        scope: the caller's scope.
+        finding_id: the confirmed finding reviewed.
+        outcome: EXCUSED, MITIGATED or NOT_EXCUSED.
+        item_code: the tolerance-list item the outcome rests on (required unless NOT_EXCUSED).
+        reasoning: why; trimmed, required.
+        now: the time of the review (UTC).
+
+    Raises:
+        NotFound: the finding is missing or out of scope, or the item is unknown.
+        Forbidden: the caller may not write reviews on this cadre.
+        Conflict: the finding is not confirmed, or was reviewed before.
+        InvalidInput: the reasoning or the cited item does not satisfy the rules.
+    """
+    text = rules.check_reasoning(reasoning)
+    finding, grants = await _visible_finding(uow, scope, finding_id)
+    require_write(scope, grants, REVIEW_FIELDS)
+    reviewed = await uow.session.scalar(
+        select(FaultToleranceReview.id).where(FaultToleranceReview.finding_id == finding.id))
+    rules.check_reviewable(finding.status, reviewed is not None)
+    item = await _cited_item(uow, item_code)
+    rules.check_citation(outcome, item)
+    review = FaultToleranceReview(
+        finding_id=finding.id, outcome=outcome, item_code=item.code if item else None,
+        reasoning=text, reviewer_id=scope.principal.user_id, reviewed_at=now)
+    uow.session.add(review)
+    # The unique finding_id settles a race between two reviewers: the second gets CONFLICT.
+    await flush_unique(uow.session, "This finding has already been reviewed.", "findingId")
+    await audit.record(uow.session, actor=scope.principal, operation="reviewFaultTolerance",
+                       record_type="FaultToleranceReview", record_ids=[review.id, finding.id],
+                       fields=["outcome", "item", "reasoning"], at=now)
+    await uow.commit()
+    return review.id
+
+
+async def submit_finding_statement(uow: UnitOfWork, scope: Scope, finding_id: int, text: str,
+                                   now: datetime) -> int:
+    """The cadre gives his own account of a finding against him; returns the statement id.
+
+    Several statements on one finding are allowed; each is kept.
+
+    Raises:
+        NotFound: the finding is missing or concerns a cadre the caller may not see.
+        Forbidden: the caller is not the cadre the finding concerns.
+        InvalidInput: the text is empty or too long.
+    """
+    body = rules.check_statement_text(text)
+    finding, grants = await _visible_finding(uow, scope, finding_id)
+    require_write(scope, grants, STATEMENT_FIELDS)
+    rules.check_statement_author(scope.own_cadre_id, finding.cadre_id)
+    statement = FindingStatement(finding_id=finding.id, author_id=scope.principal.user_id,
+                                 text=body, submitted_at=now)
+    uow.session.add(statement)
+    await uow.session.flush()
+    await audit.record(uow.session, actor=scope.principal, operation="submitFindingStatement",
+                       record_type="FindingStatement", record_ids=[statement.id, finding.id],
+                       fields=["text"], at=now)
+    await uow.commit()
+    return statement.id
+
+
+# --- reads -----------------------------------------------------------------------------------
+# Rows carry the cadre's unit and id so the API can compute the caller's grants on each.
+
+async def tolerance_list(uow: UnitOfWork, kind: ToleranceListKind | None) -> Sequence[Any]:
+    """Items of the positive and negative lists (withdrawn ones included), by kind and code."""
+    # Kinds are stored as text: descending puts POSITIVE before NEGATIVE.
+    query = select(ToleranceItem).order_by(ToleranceItem.kind.desc(), ToleranceItem.code)
+    if kind is not None:
+        query = query.where(ToleranceItem.kind == kind)
+    return (await uow.session.scalars(query)).all()
+
+
+async def read_review(uow: UnitOfWork, scope: Scope, finding_id: int) -> Row | None:
+    """The review of a finding with its cited item, if the caller may read it."""
+    if finding_id > MAX_ID:
+        return None
+    query = (
+        select(FaultToleranceReview, ToleranceItem, Cadre.unit_id, Cadre.id.label("cadre_id"))
+        .join(Finding, Finding.id == FaultToleranceReview.finding_id)
+        .join(Cadre, Cadre.id == Finding.cadre_id)
+        .outerjoin(ToleranceItem, ToleranceItem.code == FaultToleranceReview.item_code)
+        .where(FaultToleranceReview.finding_id == finding_id,
+               scope.row_filter("FaultToleranceReview.id", Cadre.unit_id, Cadre.id)))
+    return (await uow.session.execute(query)).first()
+
+
+async def list_statements(uow: UnitOfWork, scope: Scope, finding_id: int,
+                          statement_id: int | None = None) -> Sequence[Row]:
+    """Statements on a finding the caller may read, oldest first (or the one asked for)."""
+    if finding_id > MAX_ID:
+        return []
+    query = (
+        select(FindingStatement, Cadre.unit_id, Cadre.id.label("cadre_id"))
+        .join(Finding, Finding.id == FindingStatement.finding_id)
+        .join(Cadre, Cadre.id == Finding.cadre_id)
+        .where(FindingStatement.finding_id == finding_id,
+               scope.row_filter("FindingStatement.id", Cadre.unit_id, Cadre.id))
+        .order_by(FindingStatement.submitted_at, FindingStatement.id))
+    if statement_id is not None:
+        query = query.where(FindingStatement.id == statement_id)
+    return (await uow.session.execute(query)).all()
