@@ -408,3 +408,46 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_event_id: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- partner agencies (scoped tokens) and persisted operations --------------------------
+
+class PartnerToken(Base):
+    """A scoped token issued to a partner agency; only a hash of its secret is kept."""
+
+    __tablename__ = "partner_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    agency: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    include_subunits: Mapped[bool] = mapped_column(Boolean, default=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PersistedOperation(Base):
+    """An operation registered by the admin; partners run operations by their hash only."""
+
+    __tablename__ = "persisted_operations"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TokenOperation(Base):
+    """Which persisted operations a partner token may run."""
+
+    __tablename__ = "token_operations"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("partner_tokens.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("persisted_operations.sha256"),
+                                        primary_key=True)
