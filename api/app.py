@@ -20,16 +20,17 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.auth import BearerTokenBackend, load_principal, unauthenticated
+from api.auth import INVALID_TOKEN, BearerTokenBackend, load_principal, unauthenticated
 from api.context import Context
 from api.graphiql import ide_page, ide_routes
 from api.guard import Denials
+from api.partners import PartnerGateway
+from api.policy_sync import PolicyService
+from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
 from api.schema import build_schema
 from api.settings import Settings, get_settings
 from api.types.units import UnitIndex
 from authz import scope as authz_scope
-from authz.compiled import CompiledPolicy, compile_policy
-from authz.policy import load_enforcer, policy_version
 from db.engine import create_engine, create_sessionmaker
 from db.queries import units as unit_queries
 from db.uow import UnitOfWork
@@ -44,17 +45,8 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    policy: CompiledPolicy
-
-
-async def load_policy(engine: AsyncEngine, sessions: async_sessionmaker) -> CompiledPolicy:
-    """Read the policy through Casbin's adapter and compile it."""
-    async with sessions() as session:
-        version = await policy_version(session)
-    if version == 0:
-        raise RuntimeError("The database holds no policy: run `cadre db upgrade` first.")
-    enforcer = await load_enforcer(engine)
-    return compile_policy(enforcer, version)
+    policies: PolicyService
+    rate_limits: RateLimits
 
 
 class CadreGraphQL(GraphQL[Context, None]):
@@ -79,23 +71,34 @@ class CadreGraphQL(GraphQL[Context, None]):
         tree = authz_scope.UnitTree(units.edges())
         scope_class = (authz_scope.Scope if services.settings.authz_enabled
                        else authz_scope.UnrestrictedScope)
-        scope = scope_class(principal, tree, services.policy)
+        policy = await services.policies.current(uow.session)
+        scope = scope_class(principal, tree, policy.compiled)
         return Context(request=request, settings=services.settings, principal=principal,
                        scope=scope, uow=uow, units=units,
-                       denials=Denials(scope.ever_readable()))
+                       denials=Denials(scope.ever_readable()), policies=services.policies,
+                       policy=policy)
 
 
 class GraphQLEndpoint:
-    """``GET /graphql`` without a query serves the IDE; everything else needs a user."""
+    """``GET /graphql`` without a query serves the IDE; everything else needs a user or a
+    partner token, within its rate limit."""
 
     def __init__(self, schema: strawberry.Schema) -> None:
         self.schema = schema
         self.view: CadreGraphQL | None = None
         self.services: Services | None = None
+        self.partners = PartnerGateway(schema, CadreGraphQL)
 
     def start(self, services: Services) -> None:
         self.services = services
         self.view = CadreGraphQL(self.schema, services)
+
+    async def health(self, _request: Request) -> Response:
+        """Liveness, and how this server learns of policy changes."""
+        channel = "off"
+        if self.services is not None and self.services.settings.redis_url:
+            channel = "listening" if self.services.policies.listening else "polling"
+        return JSONResponse({"status": "ok", "policyChannel": channel})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert self.view is not None and self.services is not None, "application not started"
@@ -106,17 +109,22 @@ class GraphQLEndpoint:
         async with UnitOfWork(self.services.sessions) as uow:
             principal = await load_principal(uow.session, request.user)
             if principal is None:
-                refusal = (unauthenticated(exc=AuthenticationError("Invalid or expired token."))
+                refusal = (unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
                            if request.user.is_authenticated else unauthenticated())
                 await refusal(scope, receive, send)
                 return
+            key = (f"token:{principal.token_id}" if principal.is_partner
+                   else f"user:{principal.username}")
+            decision = await self.services.rate_limits.hit(key)
+            if not decision.allowed:
+                await rate_limited_response(decision)(scope, receive, send)
+                return
             request.state.uow = uow
             request.state.principal = principal
+            if principal.is_partner:  # persisted operations only, on the partner's view
+                await self.partners.serve(self.services, request, scope, receive, send)
+                return
             await self.view(scope, receive, send)
-
-
-async def health(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -129,18 +137,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        services = Services(settings, engine, sessions, await load_policy(engine, sessions))
+        policies = PolicyService(engine, sessions, settings.redis_url)
+        await policies.start()
+        rate_limits = build_rate_limiter(settings)
+        services = Services(settings, engine, sessions, policies, rate_limits)
         endpoint.start(services)
-        log.info("policy version %s compiled: %s fields", services.policy.version,
-                 len(services.policy.fields))
         yield
+        await rate_limits.aclose()
+        await policies.stop()
         await engine.dispose()
 
     backend = BearerTokenBackend(settings)
     return Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
-            Route("/healthz", health),
+            Route("/healthz", endpoint.health),
             *ide_routes(settings.ide_assets),
         ],
         middleware=[Middleware(AuthenticationMiddleware, backend=backend,

@@ -1,6 +1,8 @@
-"""Authentication: bearer JWTs for users, decoded by a Starlette backend."""
+"""Authentication: bearer JWTs for users and partner secrets (``cp_…``) for partner agencies,
+told apart by a Starlette backend; the principal is read in the request's transaction."""
 
 import time
+from datetime import UTC, datetime
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +17,14 @@ from starlette.responses import JSONResponse
 
 from api.errors import error_body
 from api.settings import Settings
-from authz.principal import Principal
+from authz import tokens
+from authz.principal import PARTNER, Principal
+from db.queries import tokens as token_queries
 from db.queries import users as user_queries
 
 ALGORITHM = "HS256"
+#: The one answer to every bad credential: malformed, forged, expired, revoked or unknown.
+INVALID_TOKEN = "Invalid or expired token."
 
 
 def issue_token(settings: Settings, username: str, ttl_seconds: int | None = None) -> str:
@@ -39,10 +45,10 @@ def read_token(settings: Settings, token: str) -> str:
         claims = jwt.decode(token, settings.jwt_secret, algorithms=[ALGORITHM],
                             issuer=settings.jwt_issuer, options={"require": ["exp", "sub"]})
     except jwt.PyJWTError:
-        raise AuthenticationError("Invalid or expired token.") from None
+        raise AuthenticationError(INVALID_TOKEN) from None
     subject = claims["sub"]
     if not isinstance(subject, str):
-        raise AuthenticationError("Invalid or expired token.")
+        raise AuthenticationError(INVALID_TOKEN)
     return subject
 
 
@@ -61,18 +67,58 @@ class TokenUser(BaseUser):
         return self.username
 
 
+class PartnerTokenUser(BaseUser):
+    """A caller presenting a well-formed partner secret; only its hash is kept."""
+
+    def __init__(self, secret_hash: str) -> None:
+        self.secret_hash = secret_hash
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return "partner"
+
+
 async def load_principal(session: AsyncSession, user: BaseUser) -> Principal | None:
-    """The principal behind an authenticated request; None when the account is gone."""
-    if not isinstance(user, TokenUser):
+    """The principal behind an authenticated request; None when the account is gone or the
+    partner token is unknown, revoked or expired."""
+    if isinstance(user, TokenUser):
+        return await user_queries.principal(session, user.username)
+    if isinstance(user, PartnerTokenUser):
+        return await partner_principal(session, user.secret_hash, datetime.now(UTC))
+    return None
+
+
+async def partner_principal(session: AsyncSession, secret_hash: str,
+                            now: datetime) -> Principal | None:
+    """The partner principal of a live token, looked up by hash on every request (so a
+    revocation reaches every server at once); None for an unknown, revoked or expired one.
+
+    A stale last-used time is refreshed and committed at once, before the operation's
+    own transaction begins, so that what the operation does never depends on it.
+    """
+    row = await token_queries.by_secret_hash(session, secret_hash)
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    return await user_queries.principal(session, user.username)
+    if row.last_used_at is None or row.last_used_at < now - token_queries.LAST_USED_RESOLUTION:
+        await token_queries.touch(session, row.id, now)
+        await session.commit()
+    return Principal(user_id=0, username=f"partner:{row.name}", holdings=(), kind=PARTNER,
+                     token_id=row.id, scopes=frozenset(row.scopes),
+                     unit_ids=frozenset(int(unit_id) for unit_id in row.unit_ids),
+                     include_subunits=row.include_subunits)
 
 
 class BearerTokenBackend(AuthenticationBackend):
-    """Fills ``request.user`` from ``Authorization: Bearer <JWT>``; no header, no user.
+    """Fills ``request.user`` from ``Authorization: Bearer <JWT or partner secret>``; no
+    header, no user.
 
-    Only the signature and expiry are checked here; the account and its roles are
-    read in the request's own transaction, which saves a connection per request.
+    Only a JWT's signature and expiry, or a partner secret's shape, are checked here;
+    the account and its roles, or the token, are read in the request's own transaction,
+    which saves a connection per request.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -84,9 +130,14 @@ class BearerTokenBackend(AuthenticationBackend):
         if header is None:
             return None
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationError("Invalid or expired token.")
-        username = read_token(self.settings, token.strip())
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError(INVALID_TOKEN)
+        if tokens.is_partner_secret(token):
+            if not tokens.is_well_formed(token):
+                raise AuthenticationError(INVALID_TOKEN)
+            return AuthCredentials(["authenticated"]), PartnerTokenUser(tokens.hash_secret(token))
+        username = read_token(self.settings, token)
         return AuthCredentials(["authenticated"]), TokenUser(username)
 
 

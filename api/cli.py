@@ -144,6 +144,34 @@ def token_issue(
     typer.echo(issue_token(get_settings(), username, ttl))
 
 
+@token_app.command("issue-partner")
+def token_issue_partner(
+    name: str,
+    agency: Annotated[str, typer.Option(help="The partner agency, e.g. 审计局.")],
+    scope: Annotated[list[str], typer.Option(
+        help="A field group the token reads (repeat): cadre:basic, evaluation:grade.")],
+    unit: Annotated[list[str], typer.Option(help="Code of a unit it reads (repeat).")],
+    subunits: Annotated[bool, typer.Option(help="Also the units below them.")] = True,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Lifetime in days.")] = 90,
+    operation: Annotated[list[str] | None, typer.Option(
+        help="SHA-256 of a registered operation it may run (repeat).")] = None,
+    by: Annotated[str | None, typer.Option(
+        help="The admin account issuing it; the only active admin when omitted.")] = None,
+) -> None:
+    """Issue a scoped token NAME to a partner agency; prints only its secret, this once."""
+    from api.partner_cli import issue_partner
+    from domain.errors import DomainError
+
+    try:
+        secret = asyncio.run(issue_partner(
+            get_settings().database_url, name=name, agency=agency, scopes=scope,
+            unit_codes=unit, include_subunits=subunits, days=days, operations=operation or [],
+            by=by))
+    except DomainError as error:
+        _fail(error.message)
+    typer.echo(secret)
+
+
 @audit_app.command("verify")
 def audit_verify(
     batch_size: Annotated[int, typer.Option(min=1, help="Events read per statement.")] = 1000,
@@ -166,11 +194,27 @@ def audit_verify(
 @app.command("export-schema")
 def export_schema(
     output: Annotated[Path | None, typer.Option(help="File to write; stdout when omitted.")] = None,
+    scopes: Annotated[str | None, typer.Option(
+        help="Only what a partner token with these scopes (comma-separated) can read.")] = None,
+    role: Annotated[str | None, typer.Option(
+        help="Only the types and fields this user role can ever read.")] = None,
 ) -> None:
-    """Write the GraphQL SDL generated from the code."""
+    """Write the GraphQL SDL generated from the code (a view of it, with --scopes or --role,
+    under the default policy)."""
     from api.schema import schema_sdl
 
-    sdl = schema_sdl()
+    if scopes is not None or role is not None:
+        from api.partner_cli import view_sdl
+        from domain.errors import DomainError
+
+        if scopes is not None and role is not None:
+            _fail("give --scopes or --role, not both")
+        try:
+            sdl = view_sdl(scopes=scopes, role=role)
+        except DomainError as error:
+            _fail(error.message)
+    else:
+        sdl = schema_sdl()
     if output is None:
         typer.echo(sdl, nl=False)
     else:

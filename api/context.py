@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from api.guard import Denials
+from api.policy_sync import LoadedPolicy, PolicyService
 from api.reads import ReadLog
 from api.settings import Settings
 from api.types.units import UnitIndex
@@ -24,6 +25,9 @@ class Context:
     uow: UnitOfWork
     units: UnitIndex
     denials: Denials
+    #: The policy service (to announce changes) and the policy this request enforces.
+    policies: PolicyService
+    policy: LoadedPolicy
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: Audited values the answer returned, recorded at the end of the operation.
     reads: ReadLog = field(default_factory=ReadLog)

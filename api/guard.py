@@ -16,6 +16,7 @@ import strawberry
 from graphql import FieldNode, GraphQLError, GraphQLObjectType, GraphQLResolveInfo
 from graphql.pyutils import Path
 
+from authz.explain import NOT_GRANTED
 from authz.policy import guarded_type_names
 
 #: Types whose fields the default policy governs; every field of them is guarded.
@@ -51,14 +52,16 @@ class Denials:
     def errors(self) -> list[GraphQLError]:
         found = [
             GraphQLError(f"Not allowed to read {type_field}.", path=path,
-                         extensions={"code": "FORBIDDEN", "field": type_field})
+                         extensions={"code": "FORBIDDEN", "reason": NOT_GRANTED,
+                                     "field": type_field})
             for type_field, path in self._per_value
         ]
         found.extend(
             GraphQLError(
                 f"Not allowed to read {type_field}; denied on all {count} records of this "
                 "selection.", path=path,
-                extensions={"code": "FORBIDDEN", "field": type_field, "deniedCount": count})
+                extensions={"code": "FORBIDDEN", "reason": NOT_GRANTED, "field": type_field,
+                            "deniedCount": count})
             for type_field, path, count in self._per_selection.values()
         )
         return found

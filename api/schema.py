@@ -10,17 +10,20 @@ from strawberry.tools import merge_types
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
-from api.resolvers import cases, followups, mutations, queries, tolerance
+from api.resolvers import cases, followups, mutations, policy, queries, tolerance
 from api.resolvers.audit import AuditQuery
+from api.resolvers.tokens import TokenMutation, TokenQuery
 
 # Each area of the product contributes its root fields; they are merged here.
 QUERIES: tuple[type, ...] = (queries.Query, cases.CaseQueries,
                              tolerance.ToleranceQuery,
                              followups.FollowUpQuery,
-                             AuditQuery)
+                             AuditQuery, policy.PolicyQueries,
+                             TokenQuery)
 MUTATIONS: tuple[type, ...] = (mutations.Mutation, cases.CaseMutations,
                                tolerance.ToleranceMutation,
-                               followups.FollowUpMutation)
+                               followups.FollowUpMutation, policy.PolicyMutations,
+                               TokenMutation)
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
 

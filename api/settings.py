@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     cooling_off_years_other: int = Field(1, ge=0, le=50)
     #: Months between two follow-up re-checks (定期复检).
     followup_recheck_months: int = Field(6, ge=1, le=120)
+    #: Requests per minute per user (api.ratelimit); 0: unlimited.
+    rate_limit_per_minute: int = Field(600, ge=0)
+    #: Requests per minute per partner token; 0: unlimited.
+    partner_rate_limit_per_minute: int = Field(120, ge=0)
 
     @model_validator(mode="after")
     def _refuse_development_secret_in_production(self) -> "Settings":

@@ -25,6 +25,8 @@ class CompiledPolicy:
     fields: frozenset[str]
     roles: frozenset[str]
     granted: dict[tuple[str, str, str], frozenset[str]]
+    #: The fields of each field group (``g2`` parent), nested groups resolved.
+    groups: dict[str, frozenset[str]] = field(default_factory=dict)
     _memo: dict[tuple[frozenset[Grant], str], frozenset[str]] = field(default_factory=dict)
 
     def allows(self, role: str, relation: str, type_field: str, action: str = "read") -> bool:
@@ -40,6 +42,10 @@ class CompiledPolicy:
             )
             self._memo[key] = found
         return found
+
+    def fields_in_groups(self, names: frozenset[str]) -> frozenset[str]:
+        """The fields of the field groups ``names`` (unknown names contribute none)."""
+        return frozenset().union(*(self.groups.get(name, NO_FIELDS) for name in names))
 
 
 def compile_policy(enforcer: Any, version: int) -> CompiledPolicy:
@@ -59,11 +65,18 @@ def compile_policy(enforcer: Any, version: int) -> CompiledPolicy:
     catalogue |= {obj for _, _, obj, _ in rules if "." in obj}
     roles = {sub for sub, *_ in rules} | {name for link in role_links for name in link[:2]}
 
+    members: dict[str, frozenset[str]] = {}
+
+    def members_of(obj: str) -> frozenset[str]:
+        if obj not in members:
+            members[obj] = frozenset(f for f in catalogue if groups_rm.has_link(f, obj))
+        return members[obj]
+
     granted: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for sub, rel, obj, act in rules:
         if rel not in RELATIONS or act not in ACTIONS:
             continue
-        fields = {f for f in catalogue if groups_rm.has_link(f, obj)}
+        fields = members_of(obj)
         for role in roles:
             if roles_rm.has_link(role, sub):
                 granted[(role, rel, act)] |= fields
@@ -72,4 +85,5 @@ def compile_policy(enforcer: Any, version: int) -> CompiledPolicy:
         fields=frozenset(catalogue),
         roles=frozenset(roles),
         granted={key: frozenset(value) for key, value in granted.items()},
+        groups={name: members_of(name) for _, name, *_ in field_groups if "." not in name},
     )

@@ -14,7 +14,7 @@ MODEL_PATH = Path(__file__).with_name("model.conf")
 DEFAULT_POLICY_DIR = Path(__file__).with_name("policies")
 
 #: Relations a caller can stand in to a record (the `rel` of a request).
-RELATIONS = ("jurisdiction", "self", "self_finalised", "system")
+RELATIONS = ("jurisdiction", "self", "self_finalised", "system", "scope")
 ACTIONS = ("read", "write")
 
 

@@ -2,8 +2,10 @@
 
 A record's *grants* are the (role, relation) pairs the caller holds towards it:
 ("org", "jurisdiction") when the record's unit lies under a unit where he holds
-the org role, ("cadre", "self") when it is his own file. The fields he may read
-on the record are the compiled policy's fields for those grants.
+the org role, ("cadre", "self") when it is his own file, ("partner", "scope")
+when a partner token's units cover it. The fields he may read on the record are
+the compiled policy's fields for those grants (for a partner, only those in the
+field groups his token's scopes name).
 """
 
 from collections import defaultdict
@@ -20,7 +22,9 @@ from domain.errors import Forbidden
 SELF: Grant = (Role.CADRE.value, "self")
 SELF_FINALISED: Grant = (Role.CADRE.value, "self_finalised")
 SYSTEM: Grant = (Role.ADMIN.value, "system")
+PARTNER: Grant = ("partner", "scope")
 NO_GRANTS: frozenset[Grant] = frozenset()
+NO_FIELDS: frozenset[str] = frozenset()
 
 
 class UnitTree:
@@ -121,6 +125,40 @@ def require_write(scope: Scope, grants: frozenset[Grant], fields: list[str]) -> 
     for type_field in fields:
         if type_field not in writable:
             raise Forbidden(f"Not allowed to write {type_field}.", field=type_field)
+
+
+def partner_readable(policy: CompiledPolicy, scopes: frozenset[str]) -> frozenset[str]:
+    """What a partner token with ``scopes`` may read on a record of its units: the fields
+    the policy grants partners under relation ``scope``, within its scopes' field groups."""
+    return policy.fields_for(frozenset({PARTNER})) & policy.fields_in_groups(scopes)
+
+
+class PartnerScope(Scope):
+    """A partner token's view: the records of its units, its scopes' fields, no writes."""
+
+    def __init__(self, principal: Principal, tree: UnitTree, policy: CompiledPolicy) -> None:
+        self.principal = principal
+        self.tree = tree
+        self.policy = policy
+        units: set[int] = set()
+        for unit_id in principal.unit_ids:
+            units |= (tree.subtree(unit_id) if principal.include_subunits
+                      else {unit_id} & tree.parent.keys())
+        self.unit_grants = dict.fromkeys(units, frozenset({PARTNER}))
+        self.own_cadre_id = None
+        self.global_grants = NO_GRANTS
+        self.scope_fields = policy.fields_in_groups(principal.scopes)
+        self._readable: dict[frozenset[Grant], frozenset[str]] = {}
+
+    def readable(self, grants: frozenset[Grant]) -> frozenset[str]:
+        # Memoised: asked once per record, and a partner's records share one grant set.
+        found = self._readable.get(grants)
+        if found is None:
+            found = self._readable[grants] = self.policy.fields_for(grants) & self.scope_fields
+        return found
+
+    def writable(self, grants: frozenset[Grant]) -> frozenset[str]:
+        return NO_FIELDS
 
 
 class UnrestrictedScope(Scope):

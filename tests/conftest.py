@@ -53,7 +53,9 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(env="test", database_url=database_url,
+    # Unlimited: the suite's own request rate is no test of the limits (test_rate_limited_*).
+    return Settings(env="test", database_url=database_url, rate_limit_per_minute=0,
+                    partner_rate_limit_per_minute=0,
                     ide_assets=Path(__file__).parent.parent / "node_modules")
 
 

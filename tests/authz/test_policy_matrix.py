@@ -96,7 +96,7 @@ MATRIX = [
     ("partner", "jurisdiction", "Cadre.name", "read", False),
 ]
 HELD = {"org": {"jurisdiction"}, "discipline": {"jurisdiction"},
-        "cadre": {"self", "self_finalised"}, "admin": {"system"}}
+        "cadre": {"self", "self_finalised"}, "admin": {"system"}, "partner": {"scope"}}
 RECORD_TYPES = ("Cadre.", "Evaluation.", "Finding.")
 
 
@@ -142,7 +142,7 @@ def test_the_cadre_himself_writes_only_his_appeal_and_his_statements() -> None:
 
 
 def test_compiled_decisions_agree_with_enforce_for_every_combination() -> None:
-    assert POLICY.roles == {"org", "discipline", "cadre", "admin"}
+    assert POLICY.roles == {"org", "discipline", "cadre", "admin", "partner"}
     assert {"Finding.informant", "Evaluation.comment", "UserAccount.id"} <= POLICY.fields
     assert disagreements(ENFORCER, POLICY, sorted(POLICY.roles | {"partner"})) == []
 

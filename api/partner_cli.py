@@ -1,0 +1,102 @@
+"""What `cadre token issue-partner` and `cadre export-schema --scopes/--role` do."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from graphql import print_schema
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.partner_schema import partner_schema, partner_view
+from api.schema import build_schema
+from api.schema_views import filter_schema, readable_view, role_readable
+from authz import tokens
+from authz.compiled import CompiledPolicy, compile_policy
+from authz.policy import load_enforcer, memory_enforcer, policy_version
+from authz.principal import Principal
+from authz.scope import Scope, UnitTree
+from db.engine import create_engine, create_sessionmaker
+from db.models import RoleAssignment, Unit, User
+from db.queries import users as user_queries
+from db.uow import UnitOfWork
+from domain.enums import Role
+from domain.errors import InvalidInput, NotFound
+from workflows import tokens as token_flows
+
+
+async def issue_partner(database_url: str, *, name: str, agency: str, scopes: Sequence[str],
+                        unit_codes: Sequence[str], include_subunits: bool, days: int,
+                        operations: Sequence[str], by: str | None) -> str:
+    """Issue a partner token as the admin ``by`` (the only admin when None); its secret.
+
+    Raises:
+        DomainError: the workflow's refusals, an unknown unit code or admin account.
+    """
+    engine = create_engine(database_url)
+    try:
+        async with UnitOfWork(create_sessionmaker(engine)) as uow:
+            admin = await _admin(uow.session, by)
+            unit_ids = await _unit_ids(uow.session, unit_codes)
+            version = await policy_version(uow.session)
+            policy = compile_policy(await load_enforcer(engine), version)
+            schema = build_schema()
+            now = datetime.now(UTC)
+
+            def check(query: str, granted: frozenset[str]) -> str | None:
+                view = partner_schema(schema, policy, granted)
+                return view.vet(tokens.operation_hash(query), query)
+
+            _, secret = await token_flows.issue_partner_token(
+                uow, Scope(admin, UnitTree([]), policy), name=name, agency=agency,
+                scopes=scopes, unit_ids=unit_ids, include_subunits=include_subunits,
+                expires_at=now + timedelta(days=days), operations=operations, check=check,
+                now=now)
+            return secret
+    finally:
+        await engine.dispose()
+
+
+async def _admin(session: AsyncSession, username: str | None) -> Principal:
+    if username is None:
+        names = list(await session.scalars(
+            select(User.username).join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == Role.ADMIN, User.active.is_(True)).distinct()))
+        if len(names) != 1:
+            raise InvalidInput(f"{len(names)} active admin accounts: name the issuing one "
+                               "with --by.", field="by")
+        username = names[0]
+    principal = await user_queries.principal(session, username)
+    if principal is None or not principal.holds(Role.ADMIN):
+        raise NotFound(f"No active admin account {username}.", field="by")
+    return principal
+
+
+async def _unit_ids(session: AsyncSession, codes: Sequence[str]) -> list[int]:
+    found = dict((await session.execute(
+        select(Unit.code, Unit.id).where(Unit.code.in_(list(codes))))).all())
+    for code in codes:
+        if code not in found:
+            raise NotFound(f"No unit with code {code}.", field="unit")
+    return [found[code] for code in codes]
+
+
+def view_sdl(*, scopes: str | None = None, role: str | None = None) -> str:
+    """The SDL of the default policy's view for partner ``scopes`` (comma-separated) or for
+    a user ``role``: the types and fields it can ever read.
+
+    Raises:
+        InvalidInput: unknown scopes or role.
+    """
+    policy: CompiledPolicy = compile_policy(memory_enforcer(), 1)
+    full = build_schema(guarded=False)._schema
+    if scopes is not None:
+        granted = tokens.check_scopes(s for s in scopes.split(",") if s.strip())
+        view = partner_view(full, policy, granted)
+    else:
+        roles = sorted(r.value for r in Role)
+        if role not in roles:
+            raise InvalidInput(f"Unknown role '{role}'; the roles are {', '.join(roles)}.",
+                               field="role")
+        view = filter_schema(full, readable_view(role_readable(policy, role), policy.fields),
+                             roots=None, mutations=True)
+    return print_schema(view) + "\n"

@@ -1,0 +1,161 @@
+"""Root fields of policy administration and access explanations (system admin)."""
+
+import strawberry
+from sqlalchemy import select
+
+from api.resolvers.ids import decode_id
+from api.types.cadres import Allowed
+from authz.compiled import Grant
+from authz.explain import explain
+from authz.scope import Scope
+from db.models import CasbinRule
+from db.queries import records
+from db.queries import users as user_queries
+from domain.enums import Role
+from domain.errors import Forbidden, InvalidInput, NotFound
+from workflows import policy as policy_workflows
+
+
+@strawberry.type(description="One line of the Casbin policy.")
+class PolicyRule:
+    id: strawberry.ID
+    ptype: str | None
+    values: list[str] | None
+    allowed: Allowed
+
+
+@strawberry.type(description="The policy in force and its version.")
+class PolicyView:
+    version: int
+    rules: list[PolicyRule]
+
+
+@strawberry.type(description="Why a user may or may not read a field of a record.")
+class AccessExplanation:
+    granted: bool | None
+    reason: str | None = strawberry.field(
+        description="ALLOWED, NOT_IN_SCOPE, NOT_GRANTED or UNKNOWN_FIELD.")
+    rule: list[str] | None = strawberry.field(description="The policy rule that allowed it.")
+    role: str | None
+    relation: str | None
+    allowed: Allowed
+
+
+@strawberry.input
+class PolicyRuleInput:
+    ptype: str = strawberry.field(description="p, g or g2.")
+    values: list[str]
+
+
+@strawberry.input
+class RoleHoldingInput:
+    username: str
+    role: Role
+    unit_code: str | None = None
+
+
+@strawberry.type
+class PolicyChangePayload:
+    version: int
+
+
+@strawberry.type
+class RoleChangePayload:
+    username: str
+
+
+def _require_admin(scope: Scope, type_field: str) -> frozenset[str]:
+    allowed = scope.readable(scope.global_grants)
+    if type_field not in allowed:
+        raise Forbidden("Only the system administrator may do this.", field=type_field)
+    return allowed
+
+
+async def _grants_of(info: strawberry.Info, username: str, type_name: str,
+                     record_id: int | None) -> frozenset[Grant]:
+    ctx = info.context
+    principal = await user_queries.principal(ctx.uow.session, username)
+    if principal is None:
+        raise NotFound(f"No active user {username}.", field="username")
+    scope = Scope(principal, ctx.scope.tree, ctx.scope.policy)
+    if record_id is None:
+        return frozenset().union(*scope.possible_grants())
+    if not records.belongs_to_a_cadre(type_name):
+        return scope.global_grants
+    found = await records.owner(ctx.uow.session, type_name, record_id)
+    if found is None:
+        raise NotFound(f"No {type_name} with id {record_id}.", field="recordId")
+    grants = scope.cadre_grants(*found)
+    return scope.evaluation_grants(grants, True) if type_name == "Evaluation" else grants
+
+
+@strawberry.type
+class PolicyQueries:
+    @strawberry.field(description="The policy in force (system admin).")
+    async def policy(self, info: strawberry.Info, ptype: str | None = None) -> PolicyView:
+        ctx = info.context
+        allowed = _require_admin(ctx.scope, "PolicyRule.values")
+        query = select(CasbinRule).order_by(CasbinRule.id)
+        if ptype is not None:
+            query = query.where(CasbinRule.ptype == ptype)
+        rows = (await ctx.uow.session.scalars(query)).all()
+        return PolicyView(version=ctx.scope.policy.version, rules=[
+            PolicyRule(id=strawberry.ID(str(r.id)), ptype=r.ptype,
+                       values=[v for v in (r.v0, r.v1, r.v2, r.v3, r.v4, r.v5) if v],
+                       allowed=allowed) for r in rows])
+
+    @strawberry.field(description="Would this user be allowed to read Type.field of the "
+                                  "record? Answers with the deciding rule (system admin).")
+    async def explain_access(self, info: strawberry.Info, username: str, type: str,
+                             field: str, record_id: strawberry.ID | None = None,
+                             action: str = "read") -> AccessExplanation:
+        ctx = info.context
+        allowed = _require_admin(ctx.scope, "AccessExplanation.granted")
+        if action not in ("read", "write"):
+            raise InvalidInput("action is read or write.", field="action")
+        grants = await _grants_of(info, username, type,
+                                  decode_id(record_id, "recordId") if record_id else None)
+        found = explain(ctx.policy.enforcer, ctx.scope.policy.fields, grants,
+                        f"{type}.{field}", action)
+        return AccessExplanation(granted=found.allowed, reason=found.reason,
+                                 rule=list(found.rule) if found.rule else None,
+                                 role=found.grant[0] if found.grant else None,
+                                 relation=found.grant[1] if found.grant else None,
+                                 allowed=allowed)
+
+
+@strawberry.type
+class PolicyMutations:
+    @strawberry.mutation(description="Add a policy rule; every server applies it at once.")
+    async def add_policy_rule(self, info: strawberry.Info,
+                              input: PolicyRuleInput) -> PolicyChangePayload:
+        ctx = info.context
+        version = await policy_workflows.add_rule(ctx.uow, ctx.scope, input.ptype,
+                                                  input.values, ctx.now)
+        await ctx.policies.changed(version)
+        return PolicyChangePayload(version=version)
+
+    @strawberry.mutation(description="Remove a policy rule; every server applies it at once.")
+    async def remove_policy_rule(self, info: strawberry.Info,
+                                 input: PolicyRuleInput) -> PolicyChangePayload:
+        ctx = info.context
+        version = await policy_workflows.remove_rule(ctx.uow, ctx.scope, input.ptype,
+                                                     input.values, ctx.now)
+        await ctx.policies.changed(version)
+        return PolicyChangePayload(version=version)
+
+    @strawberry.mutation(description="Let a user hold a role over a unit.")
+    async def assign_role(self, info: strawberry.Info,
+                          input: RoleHoldingInput) -> RoleChangePayload:
+        ctx = info.context
+        await policy_workflows.assign_role(ctx.uow, ctx.scope, input.username, input.role,
+                                           input.unit_code, ctx.now)
+        return RoleChangePayload(username=input.username)
+
+    @strawberry.mutation(description="Withdraw a role holding.")
+    async def revoke_role(self, info: strawberry.Info,
+                          input: RoleHoldingInput) -> RoleChangePayload:
+        ctx = info.context
+        await policy_workflows.revoke_role(ctx.uow, ctx.scope, input.username, input.role,
+                                           input.unit_code, ctx.now)
+        return RoleChangePayload(username=input.username)

@@ -1,0 +1,138 @@
+"""Root fields administering partner tokens and persisted operations (system admin)."""
+
+from datetime import datetime
+
+import strawberry
+
+from api.partner_schema import partner_schema, schema_problem
+from api.resolvers.ids import decode_id, decode_time
+from api.selection import selected_names
+from api.types.tokens import (
+    IssuePartnerTokenPayload,
+    PartnerToken,
+    PartnerTokenPayload,
+    PersistedOperation,
+    RegisterPersistedOperationPayload,
+    operation_from_row,
+    token_from_row,
+)
+from authz.tokens import operation_hash
+from db.queries import tokens as token_queries
+from workflows import tokens
+from workflows.tokens import OperationCheck, SchemaCheck
+
+
+@strawberry.input(description="A scoped token for a partner agency.")
+class IssuePartnerTokenInput:
+    name: str = strawberry.field(description="A unique name, e.g. `audit-bureau-2026`.")
+    agency: str = strawberry.field(description="The agency, e.g. 审计局.")
+    scopes: list[str] = strawberry.field(
+        description="Field groups to read: `cadre:basic`, `evaluation:grade`.")
+    unit_ids: list[strawberry.ID] = strawberry.field(description="Units whose cadres it reads.")
+    expires_at: datetime = strawberry.field(description="At most a year ahead.")
+    include_subunits: bool = strawberry.field(default=True,
+                                              description="Also the units below them.")
+    operations: list[str] | None = strawberry.field(
+        default=None, description="SHA-256 hashes of registered operations it may run.")
+
+
+@strawberry.input(description="An operation partners may be allowed to run.")
+class RegisterPersistedOperationInput:
+    name: str
+    query: str = strawberry.field(description="The exact text; its SHA-256 becomes its id.")
+
+
+def _operation_check(info: strawberry.Info) -> OperationCheck:
+    full, policy = info.schema, info.context.scope.policy
+
+    def check(query: str, scopes: frozenset[str]) -> str | None:
+        return partner_schema(full, policy, scopes).vet(operation_hash(query), query)
+
+    return check
+
+
+def _schema_check(info: strawberry.Info) -> SchemaCheck:
+    graphql_schema = info.schema._schema
+    return lambda query: schema_problem(graphql_schema, query)
+
+
+async def _token(info: strawberry.Info, token_id: int) -> PartnerToken | None:
+    ctx, scope = info.context, info.context.scope
+    rows = await token_queries.list_tokens(ctx.uow.session, token_id)
+    operations = await token_queries.operations_of(ctx.uow.session, [token_id])
+    allowed = scope.readable(scope.global_grants)
+    return (token_from_row(rows[0], operations[token_id], allowed, ctx.now)
+            if rows else None)
+
+
+@strawberry.type
+class TokenQuery:
+    @strawberry.field(description="Partner tokens, newest first (system admin; empty for "
+                                  "everyone else). Secrets are never shown.")
+    async def partner_tokens(self, info: strawberry.Info) -> list[PartnerToken]:
+        ctx, scope = info.context, info.context.scope
+        if not scope.can_read_system("PartnerToken.id"):
+            return []
+        rows = await token_queries.list_tokens(ctx.uow.session)
+        operations = (await token_queries.operations_of(ctx.uow.session, [r.id for r in rows])
+                      if "operations" in selected_names(info) else {})
+        allowed = scope.readable(scope.global_grants)
+        return [token_from_row(row, operations.get(row.id, []), allowed, ctx.now)
+                for row in rows]
+
+    @strawberry.field(description="Operations registered for partners (system admin; empty "
+                                  "for everyone else).")
+    async def persisted_operations(self, info: strawberry.Info) -> list[PersistedOperation]:
+        scope = info.context.scope
+        if not scope.can_read_system("PersistedOperation.id"):
+            return []
+        allowed = scope.readable(scope.global_grants)
+        return [operation_from_row(row, allowed)
+                for row in await token_queries.list_operations(info.context.uow.session)]
+
+
+@strawberry.type
+class TokenMutation:
+    @strawberry.mutation(description="Issue a scoped token to a partner agency; the secret is "
+                                     "in the payload, once (system admin).")
+    async def issue_partner_token(self, info: strawberry.Info,
+                                  input: IssuePartnerTokenInput) -> IssuePartnerTokenPayload:
+        ctx = info.context
+        token_id, secret = await tokens.issue_partner_token(
+            ctx.uow, ctx.scope, name=input.name, agency=input.agency, scopes=input.scopes,
+            unit_ids=[decode_id(u, "unitIds") for u in input.unit_ids],
+            include_subunits=input.include_subunits,
+            expires_at=decode_time(input.expires_at, "expiresAt"),
+            operations=input.operations or [], check=_operation_check(info), now=ctx.now)
+        return IssuePartnerTokenPayload(secret=secret, token=await _token(info, token_id))
+
+    @strawberry.mutation(description="Revoke a partner token, at once on every server.")
+    async def revoke_partner_token(self, info: strawberry.Info,
+                                   id: strawberry.ID) -> PartnerTokenPayload:
+        ctx = info.context
+        token_id = await tokens.revoke_partner_token(ctx.uow, ctx.scope, decode_id(id),
+                                                     ctx.now)
+        return PartnerTokenPayload(token=await _token(info, token_id))
+
+    @strawberry.mutation(description="Register an operation partners may be allowed to run; "
+                                     "its id is the SHA-256 of its text.")
+    async def register_persisted_operation(
+            self, info: strawberry.Info,
+            input: RegisterPersistedOperationInput) -> RegisterPersistedOperationPayload:
+        ctx = info.context
+        sha256 = await tokens.register_persisted_operation(
+            ctx.uow, ctx.scope, name=input.name, query=input.query,
+            check=_schema_check(info), now=ctx.now)
+        rows = await token_queries.list_operations(ctx.uow.session, [sha256])
+        allowed = ctx.scope.readable(ctx.scope.global_grants)
+        return RegisterPersistedOperationPayload(
+            operation=operation_from_row(rows[0], allowed) if rows else None)
+
+    @strawberry.mutation(description="Let a partner token run more registered operations.")
+    async def allow_partner_operations(self, info: strawberry.Info, token_id: strawberry.ID,
+                                       hashes: list[str]) -> PartnerTokenPayload:
+        ctx = info.context
+        found = await tokens.allow_partner_operations(
+            ctx.uow, ctx.scope, decode_id(token_id, "tokenId"), hashes,
+            _operation_check(info), ctx.now)
+        return PartnerTokenPayload(token=await _token(info, found))

@@ -1,0 +1,49 @@
+"""Why a principal may or may not read a field of a record, and which rule decided it.
+
+Reason codes are stable: front ends and partners may branch on them.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from authz.compiled import Grant
+
+ALLOWED = "ALLOWED"
+#: The caller holds no relation to the record (it lies outside his jurisdiction).
+NOT_IN_SCOPE = "NOT_IN_SCOPE"
+#: The caller relates to the record, but no rule grants the field for that relation.
+NOT_GRANTED = "NOT_GRANTED"
+#: The policy knows no such field.
+UNKNOWN_FIELD = "UNKNOWN_FIELD"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    allowed: bool
+    reason: str
+    rule: tuple[str, ...] | None = None
+    grant: Grant | None = None
+
+
+def explain(enforcer: Any, catalogue: frozenset[str], grants: Iterable[Grant],
+            type_field: str, action: str = "read") -> Explanation:
+    """Ask Casbin itself, grant by grant, and report the first rule that allows.
+
+    Args:
+        enforcer: the Casbin enforcer holding the current policy.
+        catalogue: every ``Type.field`` the policy governs.
+        grants: the (role, relation) pairs the caller holds towards the record.
+        type_field: the field asked about, e.g. ``Cadre.idNumber``.
+        action: ``read`` or ``write``.
+    """
+    if type_field not in catalogue:
+        return Explanation(False, UNKNOWN_FIELD)
+    held = sorted(grants)
+    if not held:
+        return Explanation(False, NOT_IN_SCOPE)
+    for role, relation in held:
+        allowed, rule = enforcer.enforce_ex(role, relation, type_field, action)
+        if allowed:
+            return Explanation(True, ALLOWED, tuple(rule), (role, relation))
+    return Explanation(False, NOT_GRANTED)

@@ -1,0 +1,114 @@
+"""Policy administration and explanations, by the system admin only, on the audit trail."""
+
+import pytest
+
+from tests.api.helpers import errors_by_code
+
+ADD = """mutation A($input: PolicyRuleInput!) { addPolicyRule(input: $input) { version } }"""
+REMOVE = """mutation R($input: PolicyRuleInput!) { removePolicyRule(input: $input) { version } }"""
+POLICY = "{ policy(ptype: \"p\") { version rules { ptype values } } }"
+EXPLAIN = """query E($user: String!, $type: String!, $field: String!, $id: ID) {
+  explainAccess(username: $user, type: $type, field: $field, recordId: $id) {
+    granted reason rule role relation } }"""
+ASSIGN = """mutation G($input: RoleHoldingInput!) { assignRole(input: $input) { username } }"""
+REVOKE = """mutation V($input: RoleHoldingInput!) { revokeRole(input: $input) { username } }"""
+COMMENTS = "{ cadres(first: 3) { edges { node { evaluations { comment } } } } }"
+GRANT_COMMENTS = {"ptype": "p",
+                  "values": ["discipline", "jurisdiction", "evaluation:comment", "read"]}
+
+
+async def test_admin_adds_a_rule_that_takes_effect_at_once_and_removes_it(as_user):
+    admin, discipline = as_user("demo-admin"), as_user("demo-discipline")
+    before = (await admin(POLICY))["data"]["policy"]["version"]
+    assert errors_by_code(await discipline(COMMENTS), "FORBIDDEN")
+    added = await admin(ADD, input=GRANT_COMMENTS)
+    assert added["data"]["addPolicyRule"]["version"] == before + 1
+    assert not errors_by_code(await discipline(COMMENTS), "FORBIDDEN")
+    removed = await admin(REMOVE, input=GRANT_COMMENTS)
+    assert removed["data"]["removePolicyRule"]["version"] == before + 2
+    assert errors_by_code(await discipline(COMMENTS), "FORBIDDEN")
+
+
+async def test_policy_changes_are_on_the_audit_trail(as_user):
+    admin = as_user("demo-admin")
+    await admin(ADD, input=GRANT_COMMENTS)
+    await admin(REMOVE, input=GRANT_COMMENTS)
+    trail = (await admin("""{ auditEvents(filter: {recordType: "PolicyRule"}, first: 100) {
+      edges { node { operation actor fields } } } }"""))["data"]["auditEvents"]["edges"]
+    operations = [e["node"]["operation"] for e in trail]
+    assert {"addPolicyRule", "removePolicyRule"} <= set(operations)
+    assert all(e["node"]["actor"] == "demo-admin" for e in trail)
+
+
+@pytest.mark.parametrize(("rule", "field"), [
+    ({"ptype": "x", "values": ["a", "b"]}, "ptype"),
+    ({"ptype": "p", "values": ["org", "jurisdiction", "cadre:basic"]}, "values"),
+    ({"ptype": "p", "values": ["org", "everywhere", "cadre:basic", "read"]}, "values"),
+    ({"ptype": "p", "values": ["org", "jurisdiction", "cadre:basic", "delete"]}, "values"),
+    ({"ptype": "g2", "values": ["Cadre.name", "a,b"]}, "values"),
+])
+async def test_malformed_rules_are_bad_input_and_change_nothing(as_user, rule, field):
+    admin = as_user("demo-admin")
+    before = (await admin(POLICY))["data"]["policy"]["version"]
+    body = await admin(ADD, input=rule)
+    assert errors_by_code(body, "BAD_USER_INPUT")[0]["extensions"]["field"] == field
+    assert (await admin(POLICY))["data"]["policy"]["version"] == before
+
+
+async def test_duplicates_missing_rules_and_the_lifeline_are_refused(as_user):
+    admin = as_user("demo-admin")
+    existing = {"ptype": "p", "values": ["org", "jurisdiction", "cadre:basic", "read"]}
+    assert errors_by_code(await admin(ADD, input=existing), "CONFLICT")
+    assert errors_by_code(await admin(REMOVE, input=GRANT_COMMENTS), "NOT_FOUND")
+    lifeline = {"ptype": "p", "values": ["admin", "system", "admin:policy", "write"]}
+    assert errors_by_code(await admin(REMOVE, input=lifeline), "CONFLICT")
+
+
+@pytest.mark.parametrize("account", ["demo-org", "demo-discipline", "demo-cadre"])
+async def test_only_the_admin_administers_the_policy(as_user, account):
+    user = as_user(account)
+    assert errors_by_code(await user(ADD, input=GRANT_COMMENTS), "FORBIDDEN")
+    assert errors_by_code(await user(POLICY), "FORBIDDEN")
+    assert errors_by_code(await user(EXPLAIN, user="demo-org", type="Cadre", field="name"),
+                          "FORBIDDEN")
+
+
+async def test_explanations_name_the_deciding_rule_and_a_stable_reason(as_user):
+    admin = as_user("demo-admin")
+    allowed = (await admin(EXPLAIN, user="demo-org", type="Cadre", field="idNumber",
+                           id="1"))["data"]["explainAccess"]
+    assert allowed == {"granted": True, "reason": "ALLOWED",
+                       "rule": ["org", "jurisdiction", "cadre:personal", "read"],
+                       "role": "org", "relation": "jurisdiction"}
+    denied = (await admin(EXPLAIN, user="demo-org", type="Finding", field="informant"))[
+        "data"]["explainAccess"]
+    assert (denied["granted"], denied["reason"]) == (False, "NOT_GRANTED")
+    own = (await as_user("demo-cadre")("{ me { cadre { id } } }"))["data"]["me"]["cadre"]["id"]
+    other = "1" if own != "1" else "2"
+    outside = (await admin(EXPLAIN, user="demo-cadre", type="Cadre", field="name",
+                           id=other))["data"]["explainAccess"]
+    assert outside["reason"] == "NOT_IN_SCOPE"
+    unknown = (await admin(EXPLAIN, user="demo-org", type="Cadre", field="salary"))[
+        "data"]["explainAccess"]
+    assert unknown["reason"] == "UNKNOWN_FIELD"
+
+
+async def test_forbidden_errors_carry_a_stable_reason(as_user):
+    body = await as_user("demo-discipline")(COMMENTS)
+    assert errors_by_code(body, "FORBIDDEN")[0]["extensions"]["reason"] == "NOT_GRANTED"
+
+
+async def test_a_role_change_applies_on_the_next_request(as_user):
+    admin, county = as_user("demo-admin"), as_user("demo-org-county")
+    count = "{ cadres(first: 0) { totalCount } }"
+    before = (await county(count))["data"]["cadres"]["totalCount"]
+    holding = {"username": "demo-org-county", "role": "ORG", "unitCode": "C-K2"}
+    assert (await admin(ASSIGN, input=holding))["data"]["assignRole"]
+    widened = (await county(count))["data"]["cadres"]["totalCount"]
+    assert widened > before
+    assert errors_by_code(await admin(ASSIGN, input=holding), "CONFLICT")
+    assert (await admin(REVOKE, input=holding))["data"]["revokeRole"]
+    assert (await county(count))["data"]["cadres"]["totalCount"] == before
+    assert errors_by_code(await admin(REVOKE, input=holding), "NOT_FOUND")
+    bad = {"username": "demo-org-county", "role": "ORG"}
+    assert errors_by_code(await admin(ASSIGN, input=bad), "BAD_USER_INPUT")

@@ -1,0 +1,145 @@
+"""Two real server processes sharing PostgreSQL and Redis: a policy change made on one
+takes effect on the other within 2 seconds, also while Redis is away."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.auth import issue_token
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("TEST_DATABASE_URL") and shutil.which("redis-server")),
+    reason="needs PostgreSQL (TEST_DATABASE_URL) and a redis-server binary")
+
+ROOT = Path(__file__).parents[2]
+COMMENTS = {"query": "{ cadres(first: 3) { edges { node { evaluations { comment } } } } }"}
+RULE = {"ptype": "p", "values": ["discipline", "jurisdiction", "evaluation:comment", "read"]}
+ADD = "mutation A($input: PolicyRuleInput!) { addPolicyRule(input: $input) { version } }"
+REMOVE = "mutation R($input: PolicyRuleInput!) { removePolicyRule(input: $input) { version } }"
+DEADLINE = 2.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait(url: str, seconds: float = 20) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+@contextmanager
+def _redis(port: int) -> Iterator[subprocess.Popen]:
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--save", "",
+                                "--appendonly", "no", "--bind", "127.0.0.1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def _server(database_url: str, redis_url: str) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+           "CADRE_ENV": "development"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port),
+         "--log-level", "warning"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}/graphql"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _post(url: str, token: str, body: dict) -> dict:
+    response = httpx.post(url, json=body, headers={"Authorization": f"Bearer {token}"},
+                          timeout=5)
+    return response.json()
+
+
+def _denied(url: str, token: str) -> bool:
+    errors = _post(url, token, COMMENTS).get("errors") or []
+    return any(e["extensions"]["code"] == "FORBIDDEN" for e in errors)
+
+
+def _within_deadline(check, expected: bool) -> float:  # noqa: ANN001
+    started = time.monotonic()
+    while time.monotonic() - started < DEADLINE:
+        if check() == expected:
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"not {expected} within {DEADLINE} s")
+
+
+def test_a_policy_change_on_one_server_reaches_the_other_within_two_seconds(settings):
+    admin, discipline = issue_token(settings, "demo-admin"), issue_token(settings,
+                                                                         "demo-discipline")
+    redis_port = _free_port()
+    with _redis(redis_port) as redis_process:
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        with _server(settings.database_url, redis_url) as a, \
+                _server(settings.database_url, redis_url) as b:
+            _within_channel(a, "listening")
+            _within_channel(b, "listening")
+            assert _denied(b, discipline)
+            _post(a, admin, {"query": ADD, "variables": {"input": RULE}})
+            _within_deadline(lambda: _denied(b, discipline), False)
+            _post(a, admin, {"query": REMOVE, "variables": {"input": RULE}})
+            _within_deadline(lambda: _denied(b, discipline), True)
+
+            # Redis goes away: B must not keep a stale, wider policy (fail closed).
+            redis_process.kill()
+            redis_process.wait()
+            _within_channel(b, "polling")
+            _post(a, admin, {"query": ADD, "variables": {"input": RULE}})
+            _within_deadline(lambda: _denied(b, discipline), False)
+            _post(a, admin, {"query": REMOVE, "variables": {"input": RULE}})
+            _within_deadline(lambda: _denied(b, discipline), True)
+
+            # Redis returns: the same servers listen again.
+            with _redis(redis_port):
+                _within_channel(a, "listening", seconds=5)
+                _within_channel(b, "listening", seconds=5)
+                _post(a, admin, {"query": ADD, "variables": {"input": RULE}})
+                _within_deadline(lambda: _denied(b, discipline), False)
+                _post(a, admin, {"query": REMOVE, "variables": {"input": RULE}})
+                _within_deadline(lambda: _denied(b, discipline), True)
+
+
+def _within_channel(url: str, state: str, seconds: float = 3) -> None:
+    health = url.replace("/graphql", "/healthz")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if httpx.get(health, timeout=1).json()["policyChannel"] == state:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{health} not {state} within {seconds} s")

@@ -1,0 +1,196 @@
+"""Partner tokens and persisted operations, administered by the system administrator.
+
+Each change commits once, with its audit event; the secret of a token is returned to
+the caller once and stored only as a hash (`authz.tokens.hash_secret`).
+"""
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from authz import tokens
+from authz.scope import Scope, require_write
+from db import audit
+from db.models import PartnerToken, PersistedOperation, TokenOperation, Unit
+from db.queries import tokens as token_queries
+from db.uow import UnitOfWork
+from domain.errors import Conflict, InvalidInput, NotFound
+from workflows.records import flush_unique
+
+#: Why a partner with the given scopes may not run an operation's text (None: he may).
+OperationCheck = Callable[[str, frozenset[str]], str | None]
+#: Why an operation's text is not valid against the schema (None: it is).
+SchemaCheck = Callable[[str], str | None]
+
+TOKEN_FIELDS = ["PartnerToken.name", "PartnerToken.agency", "PartnerToken.scopes",
+                "PartnerToken.units", "PartnerToken.includeSubunits",
+                "PartnerToken.expiresAt", "PartnerToken.operations"]
+MAX_TEXT, MAX_QUERY, MAX_ITEMS = 100, 20_000, 100
+
+
+def _text(value: str, field: str, limit: int = MAX_TEXT) -> str:
+    text = value.strip()
+    if not text or len(text) > limit:
+        raise InvalidInput(f"Give {field} in 1 to {limit} characters.", field=field)
+    return text
+
+
+async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agency: str,
+                              scopes: Sequence[str], unit_ids: Sequence[int],
+                              include_subunits: bool, expires_at: datetime,
+                              operations: Sequence[str], check: OperationCheck,
+                              now: datetime) -> tuple[int, str]:
+    """Issue a token for a partner agency; returns its id and its secret (shown once).
+
+    Raises:
+        Forbidden: the caller is not the system administrator.
+        InvalidInput: a bad name, agency, scope, expiry or operation (named in ``field``).
+        NotFound: a unit or an operation does not exist.
+        Conflict: a token of that name exists.
+    """
+    require_write(scope, scope.global_grants, TOKEN_FIELDS)
+    name, agency = _text(name, "name"), _text(agency, "agency")
+    granted = tokens.check_scopes(scopes)
+    tokens.check_expiry(expires_at, now)
+    units = await _existing_units(uow, unit_ids)
+    hashes = await _checked_operations(uow, operations, granted, check)
+    if await uow.session.scalar(select(PartnerToken.id).where(PartnerToken.name == name)):
+        raise Conflict("A token of that name exists.", field="name")
+    secret = tokens.new_secret()
+    token = PartnerToken(name=name, agency=agency, secret_hash=tokens.hash_secret(secret),
+                         scopes=sorted(granted), unit_ids=units,
+                         include_subunits=include_subunits, expires_at=expires_at,
+                         created_by=scope.principal.user_id, created_at=now)
+    uow.session.add(token)
+    await flush_unique(uow.session, "A token of that name exists.", "name")
+    uow.session.add_all(TokenOperation(token_id=token.id, sha256=h) for h in hashes)
+    await uow.session.flush()
+    await audit.record(uow.session, actor=scope.principal, operation="issuePartnerToken",
+                       record_type="PartnerToken", record_ids=[token.id],
+                       fields=["name", "agency", "scopes", "unitIds", "includeSubunits",
+                               "expiresAt", "operations"], at=now)
+    await uow.commit()
+    return token.id, secret
+
+
+async def revoke_partner_token(uow: UnitOfWork, scope: Scope, token_id: int,
+                               now: datetime) -> int:
+    """Revoke a token; the next request presenting it is refused, on every server.
+
+    Raises:
+        NotFound: no such token. Conflict: it is revoked already.
+    """
+    require_write(scope, scope.global_grants, ["PartnerToken.revokedAt"])
+    await _token(uow, token_id)
+    result = await uow.session.execute(
+        update(PartnerToken).where(PartnerToken.id == token_id,
+                                   PartnerToken.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("The token is revoked already.", field="id")
+    await audit.record(uow.session, actor=scope.principal, operation="revokePartnerToken",
+                       record_type="PartnerToken", record_ids=[token_id],
+                       fields=["revokedAt"], at=now)
+    await uow.commit()
+    return token_id
+
+
+async def register_persisted_operation(uow: UnitOfWork, scope: Scope, *, name: str,
+                                       query: str, check: SchemaCheck, now: datetime) -> str:
+    """Register an operation partners may be allowed to run; returns its SHA-256 hash.
+
+    Raises:
+        InvalidInput: a bad name, or text that does not parse or validate (field ``query``).
+        Conflict: the same text is registered already.
+    """
+    require_write(scope, scope.global_grants,
+                  ["PersistedOperation.name", "PersistedOperation.query"])
+    name = _text(name, "name")
+    if not query.strip() or len(query) > MAX_QUERY:
+        raise InvalidInput(f"Give the operation in 1 to {MAX_QUERY} characters.", field="query")
+    problem = check(query)
+    if problem is not None:
+        raise InvalidInput(problem, field="query")
+    sha256 = tokens.operation_hash(query)
+    clash = "This operation is registered already."
+    if await uow.session.get(PersistedOperation, sha256) is not None:
+        raise Conflict(clash, field="query")
+    uow.session.add(PersistedOperation(sha256=sha256, name=name, query=query,
+                                       created_by=scope.principal.user_id, created_at=now))
+    await flush_unique(uow.session, clash, "query")
+    # The trail holds integer record ids; the operation is named by its fields instead.
+    await audit.record(uow.session, actor=scope.principal,
+                       operation="registerPersistedOperation",
+                       record_type="PersistedOperation", record_ids=[],
+                       fields=["name", "query"], at=now)
+    await uow.commit()
+    return sha256
+
+
+async def allow_partner_operations(uow: UnitOfWork, scope: Scope, token_id: int,
+                                   hashes: Sequence[str], check: OperationCheck,
+                                   now: datetime) -> int:
+    """Let a token run more persisted operations (those it may run already stay).
+
+    Raises:
+        NotFound: no such token, or an unregistered operation.
+        InvalidInput: an operation reads outside the token's scopes or is not a query.
+        Conflict: the token is revoked.
+    """
+    require_write(scope, scope.global_grants, ["PartnerToken.operations"])
+    token = await _token(uow, token_id, "tokenId")
+    if token.revoked_at is not None:
+        raise Conflict("The token is revoked.", field="tokenId")
+    wanted = await _checked_operations(uow, hashes, frozenset(token.scopes), check,
+                                       field="hashes")
+    held = await token_queries.assigned_hashes(uow.session, token_id)
+    uow.session.add_all(TokenOperation(token_id=token_id, sha256=h)
+                        for h in wanted if h not in held)
+    await flush_unique(uow.session, "The operations changed meanwhile; try again.", "hashes")
+    await audit.record(uow.session, actor=scope.principal, operation="allowPartnerOperations",
+                       record_type="PartnerToken", record_ids=[token_id],
+                       fields=["operations"], at=now)
+    await uow.commit()
+    return token_id
+
+
+async def _token(uow: UnitOfWork, token_id: int, field: str = "id") -> PartnerToken:
+    token = await uow.session.get(PartnerToken, token_id)
+    if token is None:
+        raise NotFound(f"No partner token with id {token_id}.", field=field)
+    return token
+
+
+async def _existing_units(uow: UnitOfWork, unit_ids: Sequence[int]) -> list[int]:
+    wanted = sorted(set(unit_ids))
+    if not wanted or len(wanted) > MAX_ITEMS:
+        raise InvalidInput(f"Give 1 to {MAX_ITEMS} units.", field="unitIds")
+    found = set(await uow.session.scalars(select(Unit.id).where(Unit.id.in_(wanted))))
+    missing = [u for u in wanted if u not in found]
+    if missing:
+        raise NotFound(f"No unit with id {missing[0]}.", field="unitIds")
+    return wanted
+
+
+async def _checked_operations(uow: UnitOfWork, hashes: Sequence[str], scopes: frozenset[str],
+                              check: OperationCheck, field: str = "operations") -> list[str]:
+    """The registered operations ``hashes``, each one a partner with ``scopes`` may run."""
+    wanted = sorted({h.strip().lower() for h in hashes})
+    if not wanted:
+        return []
+    if len(wanted) > MAX_ITEMS:
+        raise InvalidInput(f"Give at most {MAX_ITEMS} operations.", field=field)
+    malformed = [h for h in wanted if not tokens.is_operation_hash(h)]
+    if malformed:
+        raise InvalidInput(f"'{malformed[0]}' is not a SHA-256 hash.", field=field)
+    registered = {op.sha256: op for op in await token_queries.list_operations(uow.session,
+                                                                              wanted)}
+    for sha256 in wanted:
+        operation = registered.get(sha256)
+        if operation is None:
+            raise NotFound(f"No registered operation with hash {sha256}.", field=field)
+        problem = check(operation.query, scopes)
+        if problem is not None:
+            raise InvalidInput(f"Operation '{operation.name}': {problem}", field=field)
+    return wanted
