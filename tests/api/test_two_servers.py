@@ -143,3 +143,36 @@ def _within_channel(url: str, state: str, seconds: float = 3) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"{health} not {state} within {seconds} s")
+
+
+PARTNER_QUERY = "query TwoServers { cadres(first: 1) { edges { node { name } } } }"
+
+
+def test_a_token_revoked_on_one_server_is_refused_by_the_other_within_two_seconds(settings):
+    from tests.api.partner_helpers import ISSUE, REGISTER, REVOKE, in_days, sha256, unique
+
+    admin = issue_token(settings, "demo-admin")
+    redis_port = _free_port()
+    with _redis(redis_port):
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        with _server(settings.database_url, redis_url) as a, \
+                _server(settings.database_url, redis_url) as b:
+            _post(a, admin, {"query": REGISTER,
+                             "variables": {"input": {"name": "two-servers",
+                                                     "query": PARTNER_QUERY}}})
+            issued = _post(a, admin, {"query": ISSUE, "variables": {"input": {
+                "name": unique("two-servers"), "agency": "统计局", "scopes": ["cadre:basic"],
+                "unitIds": ["2"], "expiresAt": in_days(30),
+                "operations": [sha256(PARTNER_QUERY)]}}})["data"]["issuePartnerToken"]
+            secret, token_id = issued["secret"], issued["token"]["id"]
+            persisted = {"extensions": {"persistedQuery": {
+                "version": 1, "sha256Hash": sha256(PARTNER_QUERY)}}}
+
+            def refused() -> bool:
+                response = httpx.post(b, json=persisted, timeout=5,
+                                      headers={"Authorization": f"Bearer {secret}"})
+                return response.status_code == 401
+
+            assert not refused()
+            _post(a, admin, {"query": REVOKE, "variables": {"id": token_id}})
+            _within_deadline(refused, True)
