@@ -3,6 +3,7 @@ told apart by a Starlette backend; the principal is read in the request's transa
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,6 +107,11 @@ async def partner_principal(session: AsyncSession, secret_hash: str,
     if row.last_used_at is None or row.last_used_at < now - token_queries.LAST_USED_RESOLUTION:
         await token_queries.touch(session, row.id, now)
         await session.commit()
+    return principal_of_token(row)
+
+
+def principal_of_token(row: Any) -> Principal:
+    """The partner principal a partner_tokens row stands for."""
     return Principal(user_id=0, username=f"partner:{row.name}", holdings=(), kind=PARTNER,
                      token_id=row.id, scopes=frozenset(row.scopes),
                      unit_ids=frozenset(int(unit_id) for unit_id in row.unit_ids),

@@ -16,6 +16,8 @@ NOT_IN_SCOPE = "NOT_IN_SCOPE"
 NOT_GRANTED = "NOT_GRANTED"
 #: The policy knows no such field.
 UNKNOWN_FIELD = "UNKNOWN_FIELD"
+#: The policy grants it, but the partner token's scopes do not include it.
+OUTSIDE_TOKEN_SCOPES = "OUTSIDE_TOKEN_SCOPES"
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class Explanation:
 
 
 def explain(enforcer: Any, catalogue: frozenset[str], grants: Iterable[Grant],
-            type_field: str, action: str = "read") -> Explanation:
+            type_field: str, action: str = "read",
+            within: frozenset[str] | None = None) -> Explanation:
     """Ask Casbin itself, grant by grant, and report the first rule that allows.
 
     Args:
@@ -36,6 +39,7 @@ def explain(enforcer: Any, catalogue: frozenset[str], grants: Iterable[Grant],
         grants: the (role, relation) pairs the caller holds towards the record.
         type_field: the field asked about, e.g. ``Cadre.idNumber``.
         action: ``read`` or ``write``.
+        within: for a partner token, the fields its scopes cover (None: no such limit).
     """
     if type_field not in catalogue:
         return Explanation(False, UNKNOWN_FIELD)
@@ -45,5 +49,7 @@ def explain(enforcer: Any, catalogue: frozenset[str], grants: Iterable[Grant],
     for role, relation in held:
         allowed, rule = enforcer.enforce_ex(role, relation, type_field, action)
         if allowed:
+            if within is not None and type_field not in within:
+                return Explanation(False, OUTSIDE_TOKEN_SCOPES, tuple(rule), (role, relation))
             return Explanation(True, ALLOWED, tuple(rule), (role, relation))
     return Explanation(False, NOT_GRANTED)

@@ -1,15 +1,19 @@
 """Root fields of policy administration and access explanations (system admin)."""
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy import select
 
+from api.auth import principal_of_token
 from api.resolvers.ids import decode_id
 from api.types.cadres import Allowed
 from authz.compiled import Grant
 from authz.explain import explain
-from authz.scope import Scope
+from authz.scope import PartnerScope, Scope
 from db.models import CasbinRule
 from db.queries import records
+from db.queries import tokens as token_queries
 from db.queries import users as user_queries
 from domain.enums import Role
 from domain.errors import Forbidden, InvalidInput, NotFound
@@ -34,7 +38,8 @@ class PolicyView:
 class AccessExplanation:
     granted: bool | None
     reason: str | None = strawberry.field(
-        description="ALLOWED, NOT_IN_SCOPE, NOT_GRANTED or UNKNOWN_FIELD.")
+        description="ALLOWED, NOT_IN_SCOPE, NOT_GRANTED, UNKNOWN_FIELD or "
+                    "OUTSIDE_TOKEN_SCOPES.")
     rule: list[str] | None = strawberry.field(description="The policy rule that allowed it.")
     role: str | None
     relation: str | None
@@ -71,13 +76,24 @@ def _require_admin(scope: Scope, type_field: str) -> frozenset[str]:
     return allowed
 
 
-async def _grants_of(info: strawberry.Info, username: str, type_name: str,
+async def _scope_of(info: strawberry.Info, name: str) -> Scope:
+    """The scope of a user (by username) or of a partner token (``token:<id>``)."""
+    ctx = info.context
+    if name.startswith("token:"):
+        rows = await token_queries.list_tokens(ctx.uow.session,
+                                               decode_id(name[len("token:"):], "principal"))
+        if not rows:
+            raise NotFound(f"No partner token {name}.", field="principal")
+        return PartnerScope(principal_of_token(rows[0]), ctx.scope.tree, ctx.scope.policy)
+    principal = await user_queries.principal(ctx.uow.session, name)
+    if principal is None:
+        raise NotFound(f"No active user {name}.", field="principal")
+    return Scope(principal, ctx.scope.tree, ctx.scope.policy)
+
+
+async def _grants_of(info: strawberry.Info, scope: Scope, type_name: str,
                      record_id: int | None) -> frozenset[Grant]:
     ctx = info.context
-    principal = await user_queries.principal(ctx.uow.session, username)
-    if principal is None:
-        raise NotFound(f"No active user {username}.", field="username")
-    scope = Scope(principal, ctx.scope.tree, ctx.scope.policy)
     if record_id is None:
         return frozenset().union(*scope.possible_grants())
     if not records.belongs_to_a_cadre(type_name):
@@ -106,17 +122,26 @@ class PolicyQueries:
 
     @strawberry.field(description="Would this user be allowed to read Type.field of the "
                                   "record? Answers with the deciding rule (system admin).")
-    async def explain_access(self, info: strawberry.Info, username: str, type: str,
-                             field: str, record_id: strawberry.ID | None = None,
-                             action: str = "read") -> AccessExplanation:
+    async def explain_access(
+            self, info: strawberry.Info,
+            principal: Annotated[str, strawberry.argument(
+                description="A username, or token:<id> for a partner token.")],
+            type: Annotated[str, strawberry.argument(
+                description="A GraphQL type, e.g. Cadre.")],
+            field: Annotated[str, strawberry.argument(
+                description="One of its fields, e.g. idNumber.")],
+            record_id: strawberry.ID | None = None,
+            action: str = "read") -> AccessExplanation:
         ctx = info.context
         allowed = _require_admin(ctx.scope, "AccessExplanation.granted")
         if action not in ("read", "write"):
             raise InvalidInput("action is read or write.", field="action")
-        grants = await _grants_of(info, username, type,
+        scope = await _scope_of(info, principal)
+        grants = await _grants_of(info, scope, type,
                                   decode_id(record_id, "recordId") if record_id else None)
+        within = scope.ever_readable() if isinstance(scope, PartnerScope) else None
         found = explain(ctx.policy.enforcer, ctx.scope.policy.fields, grants,
-                        f"{type}.{field}", action)
+                        f"{type}.{field}", action, within)
         return AccessExplanation(granted=found.allowed, reason=found.reason,
                                  rule=list(found.rule) if found.rule else None,
                                  role=found.grant[0] if found.grant else None,

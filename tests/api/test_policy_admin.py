@@ -8,7 +8,7 @@ ADD = """mutation A($input: PolicyRuleInput!) { addPolicyRule(input: $input) { v
 REMOVE = """mutation R($input: PolicyRuleInput!) { removePolicyRule(input: $input) { version } }"""
 POLICY = "{ policy(ptype: \"p\") { version rules { ptype values } } }"
 EXPLAIN = """query E($user: String!, $type: String!, $field: String!, $id: ID) {
-  explainAccess(username: $user, type: $type, field: $field, recordId: $id) {
+  explainAccess(principal: $user, type: $type, field: $field, recordId: $id) {
     granted reason rule role relation } }"""
 ASSIGN = """mutation G($input: RoleHoldingInput!) { assignRole(input: $input) { username } }"""
 REVOKE = """mutation V($input: RoleHoldingInput!) { revokeRole(input: $input) { username } }"""
@@ -112,3 +112,25 @@ async def test_a_role_change_applies_on_the_next_request(as_user):
     assert errors_by_code(await admin(REVOKE, input=holding), "NOT_FOUND")
     bad = {"username": "demo-org-county", "role": "ORG"}
     assert errors_by_code(await admin(ASSIGN, input=bad), "BAD_USER_INPUT")
+
+
+async def test_explanations_cover_partner_tokens(as_user):
+    from tests.api.partner_helpers import issue, unit_ids
+
+    admin = as_user("demo-admin")
+    units = await unit_ids(admin)
+    issued = (await issue(admin, [units["C-K1"]], scopes=["cadre:basic"]))["data"][
+        "issuePartnerToken"]
+    name = f"token:{issued['token']['id']}"
+    cadre_in_scope = (await as_user("demo-org-county")("{ cadres(first: 1) { edges { node {"
+                                                        " id } } } }"))
+    cadre_id = cadre_in_scope["data"]["cadres"]["edges"][0]["node"]["id"]
+    basic = (await admin(EXPLAIN, user=name, type="Cadre", field="name", id=cadre_id))[
+        "data"]["explainAccess"]
+    assert (basic["granted"], basic["role"], basic["relation"]) == (True, "partner", "scope")
+    personal = (await admin(EXPLAIN, user=name, type="Cadre", field="idNumber",
+                            id=cadre_id))["data"]["explainAccess"]
+    assert (personal["granted"], personal["reason"]) == (False, "NOT_GRANTED")
+    grades = (await admin(EXPLAIN, user=name, type="Evaluation", field="grade"))[
+        "data"]["explainAccess"]
+    assert (grades["granted"], grades["reason"]) == (False, "OUTSIDE_TOKEN_SCOPES")
