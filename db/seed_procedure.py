@@ -97,7 +97,7 @@ def build_procedure(cadres: Sequence[Row], findings: Sequence[Row], evaluations:
         case_id = index + 1
         opened = base_time - timedelta(days=150 - 10 * index)
         if stage is CaseStage.CLOSED:
-            opened -= timedelta(days=300)  # long enough ago for the cooling-off to end
+            opened -= timedelta(days=500)  # cooling-off over, a year of grades since
         reached = ORDER if stage not in ORDER else ORDER[:ORDER.index(stage) + 1]
         case = {"id": case_id, "cadre_id": cadre["id"], "stage": stage,
                 "disposition": None, "new_position": None, "opened_by": decider_id,
@@ -123,6 +123,10 @@ def build_procedure(cadres: Sequence[Row], findings: Sequence[Row], evaluations:
             _step(rows, case_id, CaseStage.CLOSED, closed, decider_id)
             case.update(closed_at=closed, version=case["version"] + 1)
             _good_since(evaluations, cadre["id"], case["appointed_at"].year)
+        # The finding was confirmed before the case could open on it.
+        finding.update(reported_at=opened - timedelta(days=60),
+                       verification_started_at=opened - timedelta(days=45),
+                       concluded_at=opened - timedelta(days=10))
         rows.cases.append(case)
         rows.case_findings.append({"case_id": case_id, "finding_id": finding["id"]})
     return rows
