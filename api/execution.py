@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import strawberry
 from graphql import (
+    GraphQLEnumType,
     GraphQLError,
     GraphQLLeafType,
     GraphQLList,
@@ -52,6 +53,8 @@ class PlainField(NamedTuple):
     leaf_type: GraphQLLeafType | None
     non_null: bool
     audited: str | None
+    #: For an enum: each value's GraphQL name, so the common case skips the coercion call.
+    names: dict[Any, str] | None = None
 
 
 PLAIN = "cadre.plain"
@@ -85,9 +88,11 @@ def mark_plain_fields(schema: strawberry.Schema, guards: dict[str, str]) -> int:
             non_null = isinstance(field.type, GraphQLNonNull)
             inner = field.type.of_type if non_null else field.type
             type_field = f"{type_name}.{field_name}"
+            names = ({value.value: name for name, value in inner.values.items()}
+                     if isinstance(inner, GraphQLEnumType) else None)
             plain = PlainField(source.python_name, guards.get(type_field),
                                inner if is_leaf_type(inner) else None, non_null,
-                               type_field if type_field in audited else None)
+                               type_field if type_field in audited else None, names)
             field.extensions = {**(field.extensions or {}), PLAIN: plain}
             marked += 1
     return marked
@@ -191,6 +196,10 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if plain.audited is not None and result is not None:
                     self.context_value.reads.note(plain.audited, source.id)
                 if plain.leaf_type is not None and result is not None:
+                    if plain.names is not None:
+                        name = plain.names.get(getattr(result, "value", result))
+                        if name is not None:
+                            return name
                     coerced = plain.leaf_type.coerce_output_value(result)
                     if coerced is not None and coerced is not Undefined:
                         return coerced

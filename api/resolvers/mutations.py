@@ -11,6 +11,7 @@ from api.types.cadres import (
     Evaluation,
     Finding,
     build_cadres,
+    evaluation_allowed,
     evaluations_from_rows,
     finding_from_row,
 )
@@ -128,12 +129,12 @@ async def _read_child(info: strawberry.Info, cadre_id: int, attribute: str,
     scope, session = info.context.scope, info.context.uow.session
     if attribute == "evaluations":
         [rows] = await cadre_queries.evaluations_of(session, [cadre_id])
-        children = evaluations_from_rows([r for r in rows if r.id == child_id], scope,
-                                         parent.grants)
+        children = evaluations_from_rows([r for r in rows if r.id == child_id],
+                                         evaluation_allowed(scope, parent.grants))
         return children[0] if children else None
     [rows] = await cadre_queries.findings_of(session, [cadre_id])
     row = next((r for r in rows if r.id == child_id), None)
-    return finding_from_row(row, scope, parent.grants) if row else None
+    return finding_from_row(row, parent.allowed) if row else None
 
 
 @strawberry.type

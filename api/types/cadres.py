@@ -128,9 +128,15 @@ async def build_cadres(info: strawberry.Info, rows: Sequence[Any],
     wanted = [name for name in CHILDREN if name in selected] if ids else []
     fetched = {name: await _FETCH[name](ctx.uow.session, ids) for name in wanted}
     scope: Scope = ctx.scope
+    # Rows of a page share a handful of grant sets: resolve each set's fields once.
+    by_grants: dict[frozenset[Grant], tuple[frozenset[str], dict[bool, frozenset[str]]]] = {}
     cadres = []
     for index, row in enumerate(rows):
         grants = scope.cadre_grants(row.unit_id, row.id)
+        known = by_grants.get(grants)
+        if known is None:
+            known = by_grants[grants] = (scope.readable(grants),
+                                         evaluation_allowed(scope, grants))
         children = {name: rows_of[index] for name, rows_of in fetched.items()}
         cadres.append(Cadre(
             id=strawberry.ID(str(row.id)), name=row.name, gender=row.gender,
@@ -139,17 +145,21 @@ async def build_cadres(info: strawberry.Info, rows: Sequence[Any],
             leadership_role=row.leadership_role, status=row.status, version=row.version,
             labels=[CadreLabel(code=r.code, title=r.title, gloss=r.gloss)
                     for r in children.get("labels", ())],
-            evaluations=evaluations_from_rows(children.get("evaluations", ()), scope, grants),
-            findings=[finding_from_row(r, scope, grants) for r in children.get("findings", ())],
-            unit_id=row.unit_id, grants=grants, allowed=scope.readable(grants)))
+            evaluations=evaluations_from_rows(children.get("evaluations", ()), known[1]),
+            findings=[finding_from_row(r, known[0]) for r in children.get("findings", ())],
+            unit_id=row.unit_id, grants=grants, allowed=known[0]))
     return cadres
 
 
-def evaluations_from_rows(rows: Sequence[Any], scope: Scope,
-                          cadre_grants: frozenset[Grant]) -> list[Evaluation]:
-    """The cadre's evaluations; the fields readable depend only on ``finalised``."""
-    allowed = {finalised: scope.readable(scope.evaluation_grants(cadre_grants, finalised))
-               for finalised in (False, True)}
+def evaluation_allowed(scope: Scope, cadre_grants: frozenset[Grant]) -> dict[bool, frozenset[str]]:
+    """Readable fields of a cadre's evaluations, by ``finalised`` (the only thing they vary by)."""
+    return {finalised: scope.readable(scope.evaluation_grants(cadre_grants, finalised))
+            for finalised in (False, True)}
+
+
+def evaluations_from_rows(rows: Sequence[Any],
+                          allowed: dict[bool, frozenset[str]]) -> list[Evaluation]:
+    """The cadre's evaluations, with the readable fields of `evaluation_allowed`."""
     # Positional unpacking: Row attribute access cost a tenth of the roster page (measured).
     return [
         Evaluation(id=strawberry.ID(str(row[0])), year=row[2], period=row[3], grade=row[4],
@@ -159,14 +169,14 @@ def evaluations_from_rows(rows: Sequence[Any], scope: Scope,
     ]
 
 
-def finding_from_row(row: Any, scope: Scope, cadre_grants: frozenset[Grant]) -> Finding:
+def finding_from_row(row: Any, allowed: frozenset[str]) -> Finding:
     return Finding(
         id=strawberry.ID(str(row.id)),
         item=NegativeListItem(code=row.item_code, title=row.item_title),
         source=row.source, description=row.description, evidence=row.evidence,
         informant=row.informant, status=row.status, reported_at=row.reported_at,
         verification_started_at=row.verification_started_at, concluded_at=row.concluded_at,
-        version=row.version, allowed=scope.readable(cadre_grants),
+        version=row.version, allowed=allowed,
     )
 
 

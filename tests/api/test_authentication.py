@@ -60,3 +60,19 @@ def test_production_refuses_the_development_secret():
 
 def test_production_accepts_a_real_secret():
     assert Settings(env="production", jwt_secret="s" * 48).env == "production"
+
+
+def test_a_remembered_token_is_refused_once_it_expires(settings):
+    import time
+
+    from starlette.authentication import AuthenticationError
+
+    from api.auth import VerifiedTokens, issue_token
+
+    tokens = VerifiedTokens(settings)
+    token = issue_token(settings, "demo-org", ttl_seconds=1)
+    assert tokens.username(token) == "demo-org"
+    assert tokens.username(token) == "demo-org"  # from memory
+    time.sleep(1.1)
+    with pytest.raises(AuthenticationError):
+        tokens.username(token)
