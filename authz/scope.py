@@ -115,6 +115,21 @@ class Scope:
         return id_field in self.readable(self.global_grants)
 
 
+def require_read(scope: Scope, grants: frozenset[Grant], fields: list[str]) -> frozenset[str]:
+    """Refuse unless every field in ``fields`` is readable under ``grants``.
+
+    Returns the fields readable under ``grants``, for the objects built next.
+
+    Raises:
+        Forbidden: naming the first field the caller may not read.
+    """
+    readable = scope.readable(grants)
+    for type_field in fields:
+        if type_field not in readable:
+            raise Forbidden(f"Not allowed to read {type_field}.", field=type_field)
+    return readable
+
+
 def require_write(scope: Scope, grants: frozenset[Grant], fields: list[str]) -> None:
     """Refuse a write unless every field in ``fields`` is writable under ``grants``.
 

@@ -10,13 +10,13 @@ from api.resolvers.ids import decode_id
 from api.types.cadres import Allowed
 from authz.compiled import Grant
 from authz.explain import explain
-from authz.scope import PartnerScope, Scope
+from authz.scope import PartnerScope, Scope, require_read
 from db.models import CasbinRule
 from db.queries import records
 from db.queries import tokens as token_queries
 from db.queries import users as user_queries
 from domain.enums import Role
-from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from workflows import policy as policy_workflows
 
 
@@ -69,13 +69,6 @@ class RoleChangePayload:
     username: str
 
 
-def _require_admin(scope: Scope, type_field: str) -> frozenset[str]:
-    allowed = scope.readable(scope.global_grants)
-    if type_field not in allowed:
-        raise Forbidden("Only the system administrator may do this.", field=type_field)
-    return allowed
-
-
 async def _scope_of(info: strawberry.Info, name: str) -> Scope:
     """The scope of a user (by username) or of a partner token (``token:<id>``)."""
     ctx = info.context
@@ -110,7 +103,7 @@ class PolicyQueries:
     @strawberry.field(description="The policy in force (system admin).")
     async def policy(self, info: strawberry.Info, ptype: str | None = None) -> PolicyView:
         ctx = info.context
-        allowed = _require_admin(ctx.scope, "PolicyRule.values")
+        allowed = require_read(ctx.scope, ctx.scope.global_grants, ["PolicyRule.values"])
         query = select(CasbinRule).order_by(CasbinRule.id)
         if ptype is not None:
             query = query.where(CasbinRule.ptype == ptype)
@@ -133,7 +126,8 @@ class PolicyQueries:
             record_id: strawberry.ID | None = None,
             action: str = "read") -> AccessExplanation:
         ctx = info.context
-        allowed = _require_admin(ctx.scope, "AccessExplanation.granted")
+        allowed = require_read(ctx.scope, ctx.scope.global_grants,
+                               ["AccessExplanation.granted"])
         if action not in ("read", "write"):
             raise InvalidInput("action is read or write.", field="action")
         scope = await _scope_of(info, principal)
