@@ -2,7 +2,8 @@
 
 Codes: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT,
 GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, and INTERNAL for faults, whose
-message is masked.
+message is masked. `HTTP_STATUS` gives the status of an answer refused as a whole
+with each code.
 """
 
 import logging
@@ -18,6 +19,29 @@ from domain.errors import DomainError
 
 log = logging.getLogger("cadre.errors")
 INTERNAL_MESSAGE = "Internal server error."
+
+#: The HTTP status of an answer refused as a whole (no data) with this code.
+HTTP_STATUS: dict[str, int] = {
+    "BAD_REQUEST": 400,
+    "BAD_USER_INPUT": 400,
+    "GRAPHQL_PARSE_FAILED": 400,
+    "GRAPHQL_VALIDATION_FAILED": 400,
+    "OPERATION_TOO_COMPLEX": 400,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "PERSISTED_QUERY_REQUIRED": 403,
+    "NOT_FOUND": 404,
+    "PERSISTED_QUERY_NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "NOT_ACCEPTABLE": 406,
+    "CONFLICT": 409,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "RATE_LIMITED": 429,
+    "INTERNAL": 500,
+    "UNAVAILABLE": 503,
+    "TIMEOUT": 504,
+}
 
 
 def error_body(message: str, code: str) -> dict[str, Any]:

@@ -41,6 +41,57 @@ class Settings(BaseSettings):
     #: Requests per minute per partner token; 0: unlimited.
     partner_rate_limit_per_minute: int = Field(120, ge=0)
 
+    # -- Containment (api.budgets, api.http): every request is bounded in size, shape and time.
+    #: Largest request body accepted, in bytes (HTTP 413 beyond it).
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    #: Largest ``variables`` object, in bytes of its JSON text.
+    max_variables_bytes: int = Field(64_000, ge=256)
+    #: Operation budgets of user roles; ``budgets_by_role`` overrides them per role, e.g.
+    #: ``CADRE_BUDGETS_BY_ROLE='{"discipline": {"cost": 50000}}'``.
+    budget_max_document_bytes: int = Field(20_000, ge=100)
+    budget_max_tokens: int = Field(2_000, ge=10)
+    budget_max_depth: int = Field(12, ge=2)
+    budget_max_aliases: int = Field(30, ge=0)
+    budget_max_root_fields: int = Field(20, ge=1)
+    budget_max_cost: int = Field(50_000, ge=1)
+    budgets_by_role: dict[str, dict[str, int]] = Field(default_factory=dict)
+    #: Partner tokens' budgets (tighter); a token's own ``budget`` overrides them.
+    partner_budget_max_document_bytes: int = Field(8_000, ge=100)
+    partner_budget_max_tokens: int = Field(1_000, ge=10)
+    partner_budget_max_depth: int = Field(8, ge=2)
+    partner_budget_max_aliases: int = Field(10, ge=0)
+    partner_budget_max_root_fields: int = Field(5, ge=1)
+    partner_budget_max_cost: int = Field(10_000, ge=1)
+    #: Seconds a request may run before it is cancelled and answers TIMEOUT.
+    request_timeout_seconds: float = Field(10.0, gt=0)
+    #: Seconds ``cadre serve`` waits for in-flight requests on SIGTERM.
+    graceful_shutdown_seconds: int = Field(10, ge=0)
+    #: PostgreSQL session limits on the API's connections, in milliseconds.
+    db_statement_timeout_ms: int = Field(8_000, ge=0)
+    db_lock_timeout_ms: int = Field(2_000, ge=0)
+    db_idle_in_transaction_timeout_ms: int = Field(15_000, ge=0)
+    #: Seconds to wait for a pooled connection before answering UNAVAILABLE.
+    db_pool_timeout_seconds: float = Field(2.0, gt=0)
+    #: Seconds a client is asked to wait (``Retry-After``) when a dependency is down.
+    retry_after_seconds: int = Field(2, ge=1)
+
+    # -- Production posture (api.http, api.graphiql).
+    #: Introspection answers each caller its own view of the schema; off: refused.
+    introspection: bool = True
+    #: The GraphiQL page; unset: on in development and test, off in production.
+    ide_enabled: bool | None = None
+    #: Origins allowed to call the API from a browser (CORS); none by default.
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def ide_served(self) -> bool:
+        return self.ide_enabled if self.ide_enabled is not None else self.env != "production"
+
+    @property
+    def suggestions(self) -> bool:
+        """Whether validation errors carry "Did you mean" hints (never in production)."""
+        return self.env != "production"
+
     @model_validator(mode="after")
     def _refuse_development_secret_in_production(self) -> "Settings":
         if self.env == "production":
