@@ -1,41 +1,66 @@
-"""The Starlette application: authentication, the GraphQL endpoint, the offline IDE."""
+"""The Starlette application: authentication, the GraphQL endpoint, the offline IDE.
 
+One request to ``/graphql`` goes through, in order: CORS (only listed origins), the
+security headers, the bearer token's signature, the GraphQL-over-HTTP rules and size
+limits (`api.http`), the caller's account or partner token, his rate limit, then one
+operation on the schema he may see, all within the request deadline. Every answer,
+refusals included, is JSON with an ``extensions.code``.
+"""
+
+import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
-import orjson
 import strawberry
+from graphql import GraphQLError, get_operation_ast, parse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.authentication import AuthenticationError
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from api.auth import INVALID_TOKEN, BearerTokenBackend, load_principal, unauthenticated
 from api.context import Context
+from api.errors import present
 from api.graphiql import ide_page, ide_routes
 from api.guard import Denials
-from api.partners import PartnerGateway
+from api.headers import SecurityHeaders
+from api.http import (
+    Operation,
+    Refused,
+    graphql_response,
+    read_operation,
+    response_media_type,
+    wants_ide,
+)
+from api.partner_schema import user_schema
+from api.partners import PartnerGateway, partner_scope
 from api.policy_sync import PolicyService
 from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
 from api.schema import build_schema
 from api.settings import Settings, get_settings
 from api.types.units import UnitIndex
 from authz import scope as authz_scope
+from authz.principal import Principal
+from authz.tokens import is_operation_hash
 from db.engine import create_engine, create_sessionmaker
+from db.queries import tokens as token_queries
 from db.queries import units as unit_queries
 from db.uow import UnitOfWork
 
 log = logging.getLogger("cadre.app")
+#: Root fields of introspection; an operation naming one runs on the caller's view.
+_INTROSPECTION = re.compile(r"\b__(schema|type)\b")
 
 
 @dataclass
@@ -49,24 +74,80 @@ class Services:
     rate_limits: RateLimits
 
 
-class CadreGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context; the IDE page is served separately."""
+class GraphQLEndpoint:
+    """``/graphql``: the IDE for a browser, one operation for everyone else."""
 
-    def __init__(self, schema: strawberry.Schema, services: Services) -> None:
-        super().__init__(schema, graphql_ide=None)
+    def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.services: Services | None = None
+        self.partners = PartnerGateway(schema)
+
+    def start(self, services: Services) -> None:
         self.services = services
 
-    # orjson: about three times faster than the json module on a roster page (measured).
-    def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+    async def health(self, _request: Request) -> Response:
+        """Liveness, and how this server learns of policy changes."""
+        channel = "off"
+        if self.services is not None and self.services.settings.redis_url:
+            channel = "listening" if self.services.policies.listening else "polling"
+        return JSONResponse({"status": "ok", "policyChannel": channel})
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        media_type = response_media_type(request.headers.get("accept"))
+        if wants_ide(request) and self.settings.ide_served:
+            response: Response = HTMLResponse(ide_page())
+        else:
+            deadline = self.settings.request_timeout_seconds
+            try:
+                async with asyncio.timeout(deadline):
+                    response = await self._answer(request, media_type)
+            except TimeoutError:
+                log.warning("request cancelled after %s s", deadline)
+                response = Refused(
+                    "TIMEOUT", f"The request ran longer than {deadline:g} s and was "
+                               "cancelled; nothing was written.").response(media_type)
+            except Refused as refusal:
+                response = refusal.response(media_type)
+        await response(scope, receive, send)
 
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+    async def _answer(self, request: Request, media_type: str) -> Response:
         services = self.services
-        principal = request.state.principal
-        uow: UnitOfWork = request.state.uow
+        assert services is not None, "application not started"
+        if not request.user.is_authenticated:
+            return unauthenticated()
+        operation = await read_operation(request, self.settings)
+        async with UnitOfWork(services.sessions) as uow:
+            principal = await load_principal(uow.session, request.user)
+            if principal is None:
+                return unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
+            key = (f"token:{principal.token_id}" if principal.is_partner
+                   else f"user:{principal.username}")
+            decision = await services.rate_limits.hit(key)
+            if not decision.allowed:
+                return rate_limited_response(decision)
+            request.state.uow = uow
+            request.state.principal = principal
+            context = await self._context(request, uow, principal)
+            if principal.is_partner:
+                schema, query = await self.partners.prepare(request, context.policy, operation)
+                context.scope = partner_scope(context.scope, principal)
+                context.denials = Denials(context.scope.ever_readable())
+            else:
+                query = await self._query_text(uow, operation)
+                schema = self._schema_for(query, context)
+            result = await schema.execute(
+                query, variable_values=operation.variables, context_value=context,
+                operation_name=operation.operation_name,
+                allowed_operation_types=_allowed(operation, query),
+                operation_extensions=operation.extensions)
+            return graphql_response(_body(result), media_type)
+
+    async def _context(self, request: Request, uow: UnitOfWork,
+                       principal: Principal) -> Context:
+        services = self.services
+        assert services is not None
         units = UnitIndex(await unit_queries.list_all(uow.session))
         tree = authz_scope.UnitTree(units.edges())
         scope_class = (authz_scope.Scope if services.settings.authz_enabled
@@ -78,53 +159,56 @@ class CadreGraphQL(GraphQL[Context, None]):
                        denials=Denials(scope.ever_readable()), policies=services.policies,
                        policy=policy)
 
+    async def _query_text(self, uow: UnitOfWork, operation: Operation) -> str:
+        """The request's query text, or the registered operation its hash names."""
+        if operation.query:
+            return operation.query
+        sha256 = operation.persisted_hash
+        if operation.persisted_version != 1:
+            raise Refused("BAD_USER_INPUT", "Only version 1 of persisted queries is supported.")
+        text = None
+        if sha256 is not None and is_operation_hash(sha256):
+            text = await token_queries.registered_operation(uow.session, sha256)
+        if text is None:
+            raise Refused("PERSISTED_QUERY_NOT_FOUND",
+                          "No registered operation has this hash; send the query text.")
+        return text
 
-class GraphQLEndpoint:
-    """``GET /graphql`` without a query serves the IDE; everything else needs a user or a
-    partner token, within its rate limit."""
+    def _schema_for(self, query: str, context: Context) -> strawberry.Schema:
+        """The full schema, or for introspection the view of what the caller can read."""
+        if not _INTROSPECTION.search(query):
+            return self.schema
+        if not self.settings.introspection_served:
+            raise Refused("FORBIDDEN", "Introspection is turned off on this server.")
+        if not self.settings.authz_enabled:
+            return self.schema
+        roles = frozenset(holding.role.value for holding in context.principal.holdings)
+        return user_schema(self.schema, context.policy.compiled, roles)
 
-    def __init__(self, schema: strawberry.Schema) -> None:
-        self.schema = schema
-        self.view: CadreGraphQL | None = None
-        self.services: Services | None = None
-        self.partners = PartnerGateway(schema, CadreGraphQL)
 
-    def start(self, services: Services) -> None:
-        self.services = services
-        self.view = CadreGraphQL(self.schema, services)
+def _allowed(operation: Operation, query: str) -> set[OperationType]:
+    """Operation types a request may run: queries only by GET (405 for a mutation)."""
+    if operation.method != "GET":
+        return {OperationType.QUERY, OperationType.MUTATION}
+    try:  # GET runs registered operations only: a known, bounded text
+        chosen = get_operation_ast(parse(query, no_location=True), operation.operation_name)
+    except GraphQLError:
+        chosen = None
+    if chosen is not None and chosen.operation.value != "query":
+        raise Refused("METHOD_NOT_ALLOWED", "Mutations are accepted by POST only.",
+                      headers={"Allow": "POST"})
+    return {OperationType.QUERY}
 
-    async def health(self, _request: Request) -> Response:
-        """Liveness, and how this server learns of policy changes."""
-        channel = "off"
-        if self.services is not None and self.services.settings.redis_url:
-            channel = "listening" if self.services.policies.listening else "polling"
-        return JSONResponse({"status": "ok", "policyChannel": channel})
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.view is not None and self.services is not None, "application not started"
-        request = Request(scope, receive)
-        if request.method == "GET" and "query" not in request.query_params:
-            await HTMLResponse(ide_page())(scope, receive, send)
-            return
-        async with UnitOfWork(self.services.sessions) as uow:
-            principal = await load_principal(uow.session, request.user)
-            if principal is None:
-                refusal = (unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
-                           if request.user.is_authenticated else unauthenticated())
-                await refusal(scope, receive, send)
-                return
-            key = (f"token:{principal.token_id}" if principal.is_partner
-                   else f"user:{principal.username}")
-            decision = await self.services.rate_limits.hit(key)
-            if not decision.allowed:
-                await rate_limited_response(decision)(scope, receive, send)
-                return
-            request.state.uow = uow
-            request.state.principal = principal
-            if principal.is_partner:  # persisted operations only, on the partner's view
-                await self.partners.serve(self.services, request, scope, receive, send)
-                return
-            await self.view(scope, receive, send)
+def _body(result: ExecutionResult) -> dict[str, object]:
+    body: dict[str, object] = {"data": result.data}
+    if result.errors:
+        # Errors raised before execution (a syntax error) never reach the ErrorPolicy.
+        body["errors"] = [(error if (error.extensions or {}).get("code") else present(error))
+                          .formatted for error in result.errors]
+    if result.extensions:
+        body["extensions"] = result.extensions
+    return body
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -133,7 +217,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     endpoint = GraphQLEndpoint(build_schema(guarded=settings.authz_enabled,
-                                            compiled=settings.compiled_execution))
+                                            compiled=settings.compiled_execution), settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -150,11 +234,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
     backend = BearerTokenBackend(settings)
     return Starlette(
         routes=[
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            Route("/graphql", endpoint),  # every method: api.http answers 405 in JSON
             Route("/healthz", endpoint.health),
-            *ide_routes(settings.ide_assets),
+            *(ide_routes(settings.ide_assets) if settings.ide_served else []),
         ],
-        middleware=[Middleware(AuthenticationMiddleware, backend=backend,
-                               on_error=unauthenticated)],
+        middleware=[
+            Middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                       allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type", "Accept",
+                                      "X-Request-ID"],
+                       expose_headers=["Retry-After", "X-Request-ID"], max_age=600),
+            Middleware(SecurityHeaders),
+            Middleware(AuthenticationMiddleware, backend=backend, on_error=unauthenticated),
+        ],
         lifespan=lifespan,
     )

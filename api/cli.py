@@ -230,9 +230,10 @@ def serve(
     """Serve the API (GraphiQL at /graphql)."""
     import uvicorn
 
-    get_settings()  # refuse a bad configuration before binding the port
+    settings = get_settings()  # refuse a bad configuration before binding the port
+    # On SIGTERM, in-flight requests get this long to finish; then they are cancelled.
     uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info",
-                access_log=False)
+                access_log=False, timeout_graceful_shutdown=settings.graceful_shutdown_seconds)
 
 
 def main() -> None:

@@ -30,6 +30,10 @@ IDE_ASSETS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+#: Our own files served beside them: the script that mounts the IDE (no inline script, so
+#: the page's Content-Security-Policy can forbid inline scripts).
+OWN_ASSETS: Mapping[str, str] = MappingProxyType({"boot.js": "graphiql-boot.js"})
+
 #: Must equal the pins in ``package.json`` (a test checks). It is appended to the
 #: asset URLs so that a version bump defeats the year-long, immutable browser cache.
 PINNED_VERSIONS: Mapping[str, str] = MappingProxyType(
@@ -86,7 +90,11 @@ def ide_routes(node_modules: Path) -> list[BaseRoute]:
     """
 
     async def serve_asset(request: Request) -> Response:
-        relative = IDE_ASSETS.get(request.path_params["name"])
+        name = request.path_params["name"]
+        own = OWN_ASSETS.get(name)
+        if own is not None:
+            return _file_response(_TEMPLATE_PATH.parent / own)
+        relative = IDE_ASSETS.get(name)
         if relative is None:
             return _not_found()
         return _file_response(node_modules / relative)
@@ -122,6 +130,7 @@ def ide_page(endpoint: str = "/graphql") -> str:
         react_dom_js=asset_url("react-dom.production.min.js"),
         graphiql_js=asset_url("graphiql.min.js"),
         graphiql_css=asset_url("graphiql.min.css"),
+        boot_js=asset_url("boot.js"),
     )
 
 
@@ -137,7 +146,7 @@ def asset_url(name: str) -> str:
     Raises:
         KeyError: If ``name`` is not an IDE asset.
     """
-    if name not in IDE_ASSETS:
+    if name not in IDE_ASSETS and name not in OWN_ASSETS:
         raise KeyError(name)
     return f"{ASSETS_PREFIX}/{name}?v={_version_token()}"
 

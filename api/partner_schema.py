@@ -1,10 +1,15 @@
-"""Partners' views of the schema, executable and cached, and the check of their operations.
+"""Executable views of the schema, cached per policy version, and the check of partners'
+operations.
 
 A partner executes on the view of its scopes (`api.schema_views`), so introspection
-shows only its slice and its errors carry no "Did you mean" hints.
+shows only its slice. A user's introspection runs on the view of his roles: the types
+and fields his policy can ever let him read (his other operations run on the full
+schema, where a denied field answers FORBIDDEN). No view's errors carry "Did you mean"
+hints.
 """
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +24,7 @@ from graphql import (
 )
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-from api.schema_views import filter_schema, readable_view
+from api.schema_views import filter_schema, readable_view, role_readable
 from authz.compiled import CompiledPolicy
 from authz.scope import partner_readable
 
@@ -77,7 +82,7 @@ def schema_problem(schema: GraphQLSchema, query: str) -> str | None:
     return f"The operation is not valid: {errors[0].message}" if errors else None
 
 
-_VIEWS: dict[tuple[int, int, frozenset[str]], PartnerSchema] = {}
+_VIEWS: dict[tuple[int, int, str, frozenset[str]], PartnerSchema] = {}
 _MAX_VIEWS = 64
 
 
@@ -92,10 +97,31 @@ def partner_view(schema: GraphQLSchema, policy: CompiledPolicy,
 def partner_schema(full: strawberry.Schema, policy: CompiledPolicy,
                    scopes: frozenset[str]) -> PartnerSchema:
     """The partner view for ``scopes`` under ``policy``, built once and cached."""
-    key = (id(full), policy.version, scopes)
+    return _cached(full, policy, "scopes", scopes,
+                   lambda: partner_view(full._schema, policy, scopes))
+
+
+def user_view(schema: GraphQLSchema, policy: CompiledPolicy,
+              roles: frozenset[str]) -> GraphQLSchema:
+    """The view of ``schema`` for a user holding ``roles``: what they can ever read."""
+    readable = frozenset().union(*(role_readable(policy, role) for role in roles))
+    return filter_schema(schema, readable_view(readable, policy.fields), roots=None,
+                         mutations=True)
+
+
+def user_schema(full: strawberry.Schema, policy: CompiledPolicy,
+                roles: frozenset[str]) -> strawberry.Schema:
+    """The executable view for users holding ``roles`` under ``policy``, built once."""
+    return _cached(full, policy, "roles", roles,
+                   lambda: user_view(full._schema, policy, roles)).strawberry
+
+
+def _cached(full: strawberry.Schema, policy: CompiledPolicy, kind: str, names: frozenset[str],
+            build: Callable[[], GraphQLSchema]) -> PartnerSchema:
+    key = (id(full), policy.version, kind, names)
     found = _VIEWS.get(key)
     if found is None or found.full is not full:
-        graphql = partner_view(full._schema, policy, scopes)
+        graphql = build()
         found = PartnerSchema(full, _executable(full, graphql), graphql)
         if len(_VIEWS) >= _MAX_VIEWS:
             del _VIEWS[next(iter(_VIEWS))]

@@ -4,7 +4,8 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
 from api.errors import ErrorPolicy, log_errors
@@ -13,6 +14,7 @@ from api.guard import install_guards
 from api.resolvers import cases, followups, mutations, policy, queries, tolerance
 from api.resolvers.audit import AuditQuery
 from api.resolvers.tokens import TokenMutation, TokenQuery
+from api.validation import ValidationPolicy
 
 # Each area of the product contributes its root fields; they are merged here.
 QUERIES: tuple[type, ...] = (queries.Query, cases.CaseQueries,
@@ -26,6 +28,22 @@ MUTATIONS: tuple[type, ...] = (mutations.Mutation, cases.CaseMutations,
                                TokenMutation)
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
+
+
+class _HidingSuggestions(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, with no "Did you mean" hints in coercion errors."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
+
+
+class _CompiledHidingSuggestions(CompiledExecutionContext):
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
 
 
 class CadreSchema(strawberry.Schema):
@@ -45,11 +63,11 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
     schema = CadreSchema(
         query=Query,
         mutation=Mutation,
-        execution_context_class=CompiledExecutionContext if compiled else None,
+        execution_context_class=_CompiledHidingSuggestions if compiled else _HidingSuggestions,
         extensions=[
             ErrorPolicy,
             lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            ValidationPolicy,
         ],
     )
     mark_plain_fields(schema, install_guards(schema) if guarded else {})

@@ -76,8 +76,9 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(2, ge=1)
 
     # -- Production posture (api.http, api.graphiql).
-    #: Introspection answers each caller its own view of the schema; off: refused.
-    introspection: bool = True
+    #: Introspection answers each caller his own view of the schema; off: refused.
+    #: Unset: on in development and test, off in production.
+    introspection: bool | None = None
     #: The GraphiQL page; unset: on in development and test, off in production.
     ide_enabled: bool | None = None
     #: Origins allowed to call the API from a browser (CORS); none by default.
@@ -88,8 +89,9 @@ class Settings(BaseSettings):
         return self.ide_enabled if self.ide_enabled is not None else self.env != "production"
 
     @property
-    def suggestions(self) -> bool:
-        """Whether validation errors carry "Did you mean" hints (never in production)."""
+    def introspection_served(self) -> bool:
+        if self.introspection is not None:
+            return self.introspection
         return self.env != "production"
 
     @model_validator(mode="after")

@@ -89,3 +89,9 @@ async def assigned_hashes(session: AsyncSession, token_id: int) -> set[str]:
     rows = await session.scalars(select(TokenOperation.sha256)
                                  .where(TokenOperation.token_id == token_id))
     return set(rows)
+
+
+async def registered_operation(session: AsyncSession, sha256: str) -> str | None:
+    """The text of the registered operation ``sha256``, if there is one."""
+    return await session.scalar(select(PersistedOperation.query)
+                                .where(PersistedOperation.sha256 == sha256))

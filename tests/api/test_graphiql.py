@@ -16,6 +16,7 @@ from starlette.types import Message
 from api.graphiql import (
     ASSETS_PREFIX,
     IDE_ASSETS,
+    OWN_ASSETS,
     PINNED_VERSIONS,
     ide_assets_present,
     ide_page,
@@ -77,15 +78,25 @@ async def test_page_loads_only_local_assets(client: httpx.AsyncClient) -> None:
         assert not url.startswith("//"), url
     for forbidden in ("http://", "https://", "unpkg", "jsdelivr", "googleapis", "//cdn"):
         assert forbidden not in html
-    assert {url.split("?")[0].rsplit("/", 1)[1] for url in urls} == set(IDE_ASSETS)
+    assert {url.split("?")[0].rsplit("/", 1)[1] for url in urls} == {*IDE_ASSETS, *OWN_ASSETS}
+
+
+async def test_page_has_no_inline_script(client: httpx.AsyncClient) -> None:
+    html = (await client.get("/graphql")).text
+
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    for attributes, content in scripts:
+        assert "src=" in attributes or 'type="application/json"' in attributes, attributes
+        assert "src=" not in attributes or not content.strip()
 
 
 async def test_page_configures_the_ide(client: httpx.AsyncClient) -> None:
     html = (await client.get("/graphql")).text
+    boot = (await client.get(f"{ASSETS_PREFIX}/boot.js")).text
 
     assert "<title>Cadre records — GraphiQL</title>" in html
-    assert "isHeadersEditorEnabled: true" in html
-    assert "shouldPersistHeaders: true" in html
+    assert "isHeadersEditorEnabled: true" in boot
+    assert "shouldPersistHeaders: false" in boot  # the token is not stored unless asked
     match = re.search(r'id="graphiql-config"[^>]*>(.*?)</script>', html, re.S)
     assert match is not None
     config = json.loads(match[1])
@@ -120,7 +131,8 @@ async def test_every_referenced_asset_is_served(client: httpx.AsyncClient) -> No
         assert response.status_code == 200, url
         content_type = response.headers["content-type"]
         assert content_type.startswith(("text/javascript", "text/css")), (url, content_type)
-        assert len(response.content) > 10_000, url
+        own = url.split("?")[0].rsplit("/", 1)[1] in OWN_ASSETS
+        assert own or len(response.content) > 10_000, url
         assert "max-age=31536000" in response.headers["cache-control"]
 
 
