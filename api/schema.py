@@ -1,4 +1,5 @@
-"""The Strawberry schema, with the field guards installed once at build time."""
+"""The Strawberry schema, with the input checks and field guards installed once at build
+time."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ from strawberry.tools import merge_types
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
+from api.inputs import install_input_checks
 from api.resolvers import cases, followups, mutations, policy, queries, tolerance
 from api.resolvers.audit import AuditQuery
 from api.resolvers.tokens import TokenMutation, TokenQuery
@@ -52,6 +54,7 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
             lambda: ValidationCache(maxsize=512),
         ],
     )
+    install_input_checks(schema)
     mark_plain_fields(schema, install_guards(schema) if guarded else {})
     return schema
 
