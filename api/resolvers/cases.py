@@ -130,7 +130,8 @@ class CaseQueries:
                                  else {unit_id})
         rows = await case_queries.list_cases(
             ctx.uow.session, visible_cadres(ctx.scope), unit_ids=unit_ids, stage=filter.stage,
-            cadre_id=decode_id(filter.cadre_id, "filter.cadreId") if filter.cadre_id else None)
+            cadre_id=(decode_id(filter.cadre_id, "filter.cadreId")
+                      if filter.cadre_id is not None else None))
         return await build_cases(info, rows, selected_names(info))
 
     @strawberry.field(description="Cases whose accepted appeal is past its decision date.")

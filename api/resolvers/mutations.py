@@ -158,7 +158,7 @@ class Mutation:
         changes = cadres.CadreChanges(
             cadre_id=decode_id(input.id), version=input.version, name=input.name,
             phone=input.phone,
-            unit_id=decode_id(input.unit_id, "unitId") if input.unit_id else None,
+            unit_id=decode_id(input.unit_id, "unitId") if input.unit_id is not None else None,
             position=input.position, rank=input.rank, leadership_role=input.leadership_role,
             status=input.status)
         cadre_id = await cadres.update_cadre(ctx.uow, ctx.scope, changes, ctx.now)

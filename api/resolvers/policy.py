@@ -136,8 +136,8 @@ class PolicyQueries:
         if action not in ("read", "write"):
             raise InvalidInput("action is read or write.", field="action")
         scope = await _scope_of(info, principal)
-        grants = await _grants_of(info, scope, type,
-                                  decode_id(record_id, "recordId") if record_id else None)
+        record = decode_id(record_id, "recordId") if record_id is not None else None
+        grants = await _grants_of(info, scope, type, record)
         within = scope.ever_readable() if isinstance(scope, PartnerScope) else None
         found = explain(ctx.policy.enforcer, ctx.scope.policy.fields, grants,
                         f"{type}.{field}", action, within)
