@@ -9,9 +9,10 @@ declaration also writes the limit into the field's description.
 input types they reach, and wraps each resolver taking input with one check run before
 it, and so before any SQL: every String goes through `domain.text.clean_text` (its
 limit, no control or formatting characters), every ID through `domain.ids.parse_id`
-(one canonical spelling). A refusal is BAD_USER_INPUT naming the field as the client
-wrote it: ``name`` inside ``input``, ``filter.search`` in an argument ``filter``. A
-String input without a declared limit fails the build, so no new field escapes.
+(one canonical spelling), and no list holds more than `domain.limits.LIST_ITEMS` items.
+A refusal is BAD_USER_INPUT naming the field as the client wrote it: ``name`` inside
+``input``, ``filter.search`` in an argument ``filter``. A String input without a
+declared limit fails the build, so no new field escapes.
 """
 
 from collections.abc import Callable, Mapping
@@ -33,6 +34,8 @@ from graphql import (
 )
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from domain import limits
+from domain.errors import InvalidInput
 from domain.ids import parse_id
 from domain.text import clean_text
 
@@ -99,11 +102,15 @@ def _id_check(field: str) -> Check:
     return check_id
 
 
-def _list_check(item: Check) -> Check:
+def _list_check(field: str, item: Check | None) -> Check:
     def check_items(values: list[Any]) -> None:
-        for value in values:
-            if value is not None:
-                item(value)
+        if len(values) > limits.LIST_ITEMS:
+            raise InvalidInput(f"Give {field} in at most {limits.LIST_ITEMS} items.",
+                               field=field)
+        if item is not None:
+            for value in values:
+                if value is not None:
+                    item(value)
 
     return check_items
 
@@ -122,8 +129,7 @@ def _check(type_: GraphQLInputType, field: str, limit: int | None, where: str) -
     if isinstance(type_, GraphQLNonNull):
         type_ = type_.of_type
     if isinstance(type_, GraphQLList):
-        item = _check(type_.of_type, field, limit, where)
-        return _list_check(item) if item else None
+        return _list_check(field, _check(type_.of_type, field, limit, where))
     if type_ is GraphQLID:
         return _id_check(field)
     if type_ is GraphQLString:

@@ -44,6 +44,10 @@ OPERATION_NAME = 100  # persisted_operations.name
 OPERATION_TEXT = 20_000  # persisted_operations.query (Text)
 OPERATION_HASH = 64  # persisted_operations.sha256: 64 hexadecimal digits
 
+# Lists: no list input holds more items, whatever it lists (ids, references, hashes …);
+# a longer one would also exceed what PostgreSQL takes as parameters of one statement.
+LIST_ITEMS = 100
+
 # Filters and arguments of queries.
 SEARCH = 50  # part of a name or post title
 CURSOR = 64  # an opaque page cursor

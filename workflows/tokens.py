@@ -27,7 +27,7 @@ SchemaCheck = Callable[[str], str | None]
 TOKEN_FIELDS = ["PartnerToken.name", "PartnerToken.agency", "PartnerToken.scopes",
                 "PartnerToken.units", "PartnerToken.includeSubunits",
                 "PartnerToken.expiresAt", "PartnerToken.operations"]
-MAX_TEXT, MAX_QUERY, MAX_ITEMS = limits.TOKEN_NAME, limits.OPERATION_TEXT, 100
+MAX_TEXT, MAX_QUERY, MAX_ITEMS = limits.TOKEN_NAME, limits.OPERATION_TEXT, limits.LIST_ITEMS
 
 
 def _text(value: str, field: str, limit: int = MAX_TEXT) -> str:

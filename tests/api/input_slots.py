@@ -41,6 +41,7 @@ class Slot:
     path: tuple[str, ...]  # input fields inside the argument
     scalar: str  # "String" or "ID"
     limit: int | None
+    in_list: bool  # the input is a list of them
 
     @property
     def field(self) -> str:
@@ -52,10 +53,11 @@ class Slot:
 
 
 def _leaves(type_: GraphQLInputType, path: tuple[str, ...], limit: int | None,
-            seen: frozenset[str]) -> list[tuple[tuple[str, ...], str, int | None]]:
+            seen: frozenset[str]) -> list[tuple[tuple[str, ...], str, int | None, bool]]:
     named = get_named_type(type_)
     if isinstance(named, GraphQLScalarType) and named.name in ("String", "ID"):
-        return [(path, named.name, limit)]
+        unwrapped = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        return [(path, named.name, limit, isinstance(unwrapped, GraphQLList))]
     if isinstance(named, GraphQLInputObjectType) and named.name not in seen:
         return [leaf for name, field in named.fields.items()
                 for leaf in _leaves(field.type, (*path, name), declared_limit(field),
@@ -70,18 +72,21 @@ def slots(schema: GraphQLSchema) -> list[Slot]:
         assert root is not None
         for field_name, field in root.fields.items():
             for name, argument in field.args.items():
-                found.extend(Slot(operation, field_name, name, path, scalar, limit)
-                             for path, scalar, limit in _leaves(argument.type, (),
-                                                                declared_limit(argument),
-                                                                frozenset()))
+                found.extend(Slot(operation, field_name, name, *leaf)
+                             for leaf in _leaves(argument.type, (), declared_limit(argument),
+                                                 frozenset()))
     return found
 
 
-def _value(type_: GraphQLInputType, target: tuple[str, ...] | None, chosen: Any) -> Any:
-    """A well-typed value of ``type_``; ``chosen`` at ``target`` when one is given."""
+def _value(type_: GraphQLInputType, target: tuple[str, ...] | None, chosen: Any,
+           whole_list: bool = False) -> Any:
+    """A well-typed value of ``type_``; ``chosen`` at ``target`` when one is given (the
+    list there, rather than its one item, when ``whole_list``)."""
     if isinstance(type_, GraphQLNonNull):
         type_ = type_.of_type
     if isinstance(type_, GraphQLList):
+        if target == () and whole_list:
+            return chosen
         return [_value(type_.of_type, target, chosen)] if target is not None else []
     if target == ():
         return chosen
@@ -89,7 +94,7 @@ def _value(type_: GraphQLInputType, target: tuple[str, ...] | None, chosen: Any)
         value = {}
         for name, field in type_.fields.items():
             if target and target[0] == name:
-                value[name] = _value(field.type, target[1:], chosen)
+                value[name] = _value(field.type, target[1:], chosen, whole_list)
             elif is_non_null_type(field.type) and field.default_value is Undefined:
                 value[name] = _value(field.type, None, None)
         return value
@@ -102,15 +107,17 @@ def _required(argument: GraphQLArgument) -> bool:
     return is_non_null_type(argument.type) and argument.default_value is Undefined
 
 
-def request(schema: GraphQLSchema, slot: Slot, chosen: Any) -> tuple[str, dict[str, Any]]:
-    """An operation and its variables putting ``chosen`` in ``slot``."""
+def request(schema: GraphQLSchema, slot: Slot, chosen: Any,
+            whole_list: bool = False) -> tuple[str, dict[str, Any]]:
+    """An operation and its variables putting ``chosen`` in ``slot`` (as the whole list,
+    when ``whole_list``, rather than as its one item)."""
     root = schema.query_type if slot.operation == "query" else schema.mutation_type
     assert root is not None
     field: GraphQLField = root.fields[slot.root]
     sent = {name: argument for name, argument in field.args.items()
             if name == slot.argument or _required(argument)}
     variables = {name: _value(argument.type, slot.path if name == slot.argument else None,
-                              chosen)
+                              chosen, whole_list)
                  for name, argument in sent.items()}
     declared = ", ".join(f"${name}: {argument.type}" for name, argument in sent.items())
     passed = ", ".join(f"{name}: ${name}" for name in sent)

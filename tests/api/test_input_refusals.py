@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from api.schema import build_schema
 from db.models import Base
+from domain import limits
 from tests.api.helpers import errors_by_code
 from tests.api.input_slots import Slot, request, slots
 
@@ -20,6 +21,7 @@ SCHEMA = build_schema()._schema
 SLOTS = slots(SCHEMA)
 TEXT_SLOTS = [slot for slot in SLOTS if slot.scalar == "String"]
 ID_SLOTS = [slot for slot in SLOTS if slot.scalar == "ID"]
+LIST_SLOTS = [slot for slot in SLOTS if slot.in_list]
 BAD_TEXT = {"nul": "a\x00b", "bidi-override": "a\u202eb", "zero-width": "a\u200bb"}
 BAD_IDS = {"fullwidth": "１２", "spaces": " 7 ", "leading-zero": "07", "beyond-int4": "2147483648"}
 #: Every table, counted in one statement: no refused request may add a row anywhere,
@@ -37,9 +39,10 @@ def rows(database: Any) -> Any:
     return count
 
 
-async def _refused(as_user: Any, rows: Any, slot: Slot, value: Any) -> dict[str, Any]:
+async def _refused(as_user: Any, rows: Any, slot: Slot, value: Any,
+                   whole_list: bool = False) -> dict[str, Any]:
     before = await rows()
-    query, variables = request(SCHEMA, slot, value)
+    query, variables = request(SCHEMA, slot, value, whole_list)
     body = await as_user("demo-org")(query, **variables)
     assert not errors_by_code(body, "INTERNAL") and body["status"] != 500
     [error] = errors_by_code(body, "BAD_USER_INPUT")
@@ -80,3 +83,11 @@ async def test_text_one_character_over_its_limit_is_refused_naming_the_field(
 async def test_an_id_in_any_but_its_canonical_spelling_is_refused_naming_the_field(
         as_user, rows, slot: Slot, value: str) -> None:
     await _refused(as_user, rows, slot, value)
+
+
+@pytest.mark.parametrize("slot", LIST_SLOTS, ids=str)
+async def test_a_list_of_more_items_than_any_list_holds_is_refused_naming_the_field(
+        as_user, rows, slot: Slot) -> None:
+    items = [str(n) for n in range(1, limits.LIST_ITEMS + 2)]
+    error = await _refused(as_user, rows, slot, items, whole_list=True)
+    assert f"{limits.LIST_ITEMS} items" in error["message"]

@@ -8,7 +8,7 @@ from domain import limits
 from tests.api.input_slots import request
 from tests.api.test_input_refusals import SCHEMA, TEXT_SLOTS
 from tests.api.test_mutations import CREATE, cadre_input
-from tests.api.test_records import REPORT, _new_cadre, finding
+from tests.api.test_records import RECORD, REPORT, _new_cadre, evaluation, finding
 
 SEARCH = """query S($search: String) { cadres(first: 5, filter: {search: $search}) {
   totalCount } }"""
@@ -62,6 +62,14 @@ def test_every_text_input_accepts_text_of_exactly_its_limit() -> None:
 def test_the_limit_is_written_in_the_schema_description() -> None:
     informant = SCHEMA.type_map["ReportFindingInput"].fields["informant"]  # type: ignore[union-attr]
     assert f"At most {limits.INFORMANT} characters." in informant.description
+
+
+async def test_a_list_of_any_kind_holds_at_most_the_list_limit(as_user):
+    cadre_id = await _new_cadre(as_user)
+    sources = ["INSPECTION_TOUR"] * (limits.LIST_ITEMS + 1)
+    body = await as_user("demo-org")(RECORD, input=evaluation(cadre_id, sources=sources))
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "sources"}
 
 
 async def test_a_finding_holding_text_of_exactly_each_limit_is_stored_whole(as_user):
