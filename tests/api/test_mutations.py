@@ -133,6 +133,14 @@ async def test_update_with_a_stale_version_is_a_conflict(as_user):
     assert errors_by_code(stale, "CONFLICT")[0]["extensions"]["field"] == "version"
 
 
+async def test_the_largest_version_a_client_can_send_is_a_conflict_not_a_fault(as_user):
+    org = as_user("demo-org")
+    created = (await org(CREATE, input=cadre_input()))["data"]["createCadre"]["cadre"]
+    body = await org(UPDATE, input={"id": created["id"], "version": 2**31 - 1,
+                                    "position": "局长"})
+    assert errors_by_code(body, "CONFLICT")[0]["extensions"]["field"] == "version"
+
+
 async def test_of_two_concurrent_updates_exactly_one_wins(as_user):
     org = as_user("demo-org")
     created = (await org(CREATE, input=cadre_input()))["data"]["createCadre"]["cadre"]
