@@ -1,4 +1,5 @@
-"""The Strawberry schema, with the field guards installed once at build time."""
+"""The Strawberry schema, with the input checks and field guards installed once at build
+time."""
 
 from typing import Any
 
@@ -11,6 +12,7 @@ from strawberry.tools import merge_types
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
+from api.inputs import install_input_checks
 from api.resolvers import cases, followups, mutations, policy, queries, tolerance
 from api.resolvers.audit import AuditQuery
 from api.resolvers.tokens import TokenMutation, TokenQuery
@@ -70,6 +72,7 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
             ValidationPolicy,
         ],
     )
+    install_input_checks(schema)
     mark_plain_fields(schema, install_guards(schema) if guarded else {})
     return schema
 

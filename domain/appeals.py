@@ -7,13 +7,14 @@ days. The reviewer must not be the person who recorded the decision.
 
 from datetime import datetime, timedelta
 
+from domain import limits
 from domain.cases import appeal_deadline
 from domain.enums import AppealOutcome, AppealStatus, CaseStage, Disposition
 from domain.errors import Conflict, Forbidden, InvalidInput
 
 DECISION_DAYS = 60
 EXTENSION_MAX_DAYS = 30
-GROUNDS_MAX = 4000
+GROUNDS_MAX = limits.GROUNDS
 
 
 def check_filing(stage: CaseStage, notified_at: datetime | None, now: datetime,

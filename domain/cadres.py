@@ -1,16 +1,24 @@
-"""Rules for a cadre's own record: names, identity numbers, phones."""
+"""Rules for a cadre's own record: names, identity numbers, phones.
+
+Identity numbers and phones are kept in one spelling, ASCII: a number typed with
+fullwidth digits is the same number (NFKC), so the uniqueness of identity numbers
+holds on what is stored; digits of other scripts are refused.
+"""
 
 import re
 from datetime import date
 
+from domain import limits
 from domain.errors import InvalidInput
+from domain.text import ascii_form
 
-NAME_MAX = 50
-POSITION_MAX = 100
+NAME_MAX = limits.PERSON_NAME
+POSITION_MAX = limits.POSITION
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
-_PHONE_PATTERN = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+# ASCII digits only: \d would also take Arabic-Indic and other scripts' digits.
+_ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")
+_PHONE_PATTERN = re.compile(r"1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
 
 
 def id_number_check_digit(first17: str) -> str:
@@ -20,13 +28,14 @@ def id_number_check_digit(first17: str) -> str:
 
 
 def check_id_number(id_number: str, birth_date: date | None = None) -> str:
-    """Return the normalised resident identity number, or refuse a malformed one.
+    """Return the normalised resident identity number (ASCII, trimmed, upper-case X), or
+    refuse a malformed one.
 
     Raises:
         InvalidInput: when the format, check digit or embedded birth date is wrong.
     """
-    value = id_number.strip().upper()
-    if not _ID_PATTERN.match(value):
+    value = ascii_form(id_number, "idNumber", "identity number").strip().upper()
+    if not _ID_PATTERN.fullmatch(value):
         raise InvalidInput("The identity number must be 17 digits and a check digit.",
                            field="idNumber")
     if id_number_check_digit(value[:17]) != value[17]:
@@ -43,9 +52,10 @@ def check_id_number(id_number: str, birth_date: date | None = None) -> str:
 
 
 def check_phone(phone: str) -> str:
-    """Return the phone number, or refuse one that is neither a mobile nor a landline."""
-    value = phone.strip()
-    if not _PHONE_PATTERN.match(value):
+    """Return the phone number in ASCII, or refuse one that is neither a mobile nor a
+    landline."""
+    value = ascii_form(phone, "phone", "phone number").strip()
+    if not _PHONE_PATTERN.fullmatch(value):
         raise InvalidInput("The phone number is not a valid mobile or landline number.",
                            field="phone")
     return value

@@ -8,12 +8,13 @@ into APPEAL, deciding it the only way out.
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from domain import limits
 from domain.enums import CadreStatus, CaseStage, Disposition, Rank
 from domain.errors import Conflict, InvalidInput
 
 #: Days a cadre has to appeal after being notified of the decision.
 APPEAL_WINDOW_DAYS = 30
-NOTE_MAX = 4000
+NOTE_MAX = limits.NOTE
 DOCUMENTS_MAX = 20
 
 _NEXT: dict[CaseStage, frozenset[CaseStage]] = {
@@ -65,9 +66,9 @@ def check_note(note: str | None, *, required: bool, field: str = "note") -> str 
 def check_documents(documents: list[str]) -> list[str]:
     """Document references attached to a step: non-empty, short, at most 20."""
     cleaned = [d.strip() for d in documents]
-    if len(cleaned) > DOCUMENTS_MAX or any(not d or len(d) > 200 for d in cleaned):
-        raise InvalidInput(f"Give at most {DOCUMENTS_MAX} document references of 1 to 200 "
-                           "characters.", field="documents")
+    if len(cleaned) > DOCUMENTS_MAX or any(not d or len(d) > limits.DOCUMENT for d in cleaned):
+        raise InvalidInput(f"Give at most {DOCUMENTS_MAX} document references of 1 to "
+                           f"{limits.DOCUMENT} characters.", field="documents")
     return cleaned
 
 
@@ -94,8 +95,8 @@ def check_disposition(current: Post, disposition: Disposition, new_position: str
     position = (new_position or "").strip() or None
     if disposition is Disposition.REASSIGNMENT and position is None:
         raise InvalidInput("A reassignment needs the new post.", field=f"{prefix}newPosition")
-    if position is not None and len(position) > 100:
-        raise InvalidInput("The new post is longer than 100 characters.",
+    if position is not None and len(position) > limits.POSITION:
+        raise InvalidInput(f"The new post is longer than {limits.POSITION} characters.",
                            field=f"{prefix}newPosition")
     return position
 

@@ -1,10 +1,11 @@
 """Rules for performance evaluations (绩效考核): ranges, periods, finalisation."""
 
+from domain import limits
 from domain.enums import Grade
 from domain.errors import Conflict, InvalidInput
 
 FIRST_YEAR = 2000
-COMMENT_MAX = 2000
+COMMENT_MAX = limits.COMMENT
 GOOD_OR_BETTER = frozenset({Grade.EXCELLENT, Grade.GOOD})
 
 

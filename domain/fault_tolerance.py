@@ -7,12 +7,14 @@ the negative list is never excused. Only an EXCUSED finding stops counting again
 
 from dataclasses import dataclass
 
+from domain import limits
 from domain.enums import FindingStatus, ReviewOutcome, ToleranceListKind
 from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.findings import counts_against_cadre
+from domain.text import clean_text
 
-REASONING_MAX = 4000
-STATEMENT_MAX = 4000
+REASONING_MAX = limits.REASONING
+STATEMENT_MAX = limits.STATEMENT
 #: Outcomes that lighten the consequences; each must rest on an item of the positive list.
 LENIENT = frozenset({ReviewOutcome.EXCUSED, ReviewOutcome.MITIGATED})
 
@@ -66,12 +68,7 @@ def _check_text(text: str, field: str, limit: int, what: str) -> str:
     trimmed = text.strip()
     if not trimmed:
         raise InvalidInput(f"The {what} must not be empty.", field=field)
-    if len(trimmed) > limit:
-        raise InvalidInput(f"The {what} is longer than {limit} characters.", field=field)
-    # PostgreSQL text cannot hold NUL; refusing it here keeps it a user error, not a fault.
-    if "\x00" in trimmed:
-        raise InvalidInput(f"The {what} contains a NUL character.", field=field)
-    return trimmed
+    return clean_text(trimmed, field, limit)
 
 
 def check_reasoning(reasoning: str) -> str:

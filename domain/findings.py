@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from domain import limits
 from domain.enums import FindingStatus
 from domain.errors import Conflict, InvalidInput
 
@@ -14,7 +15,7 @@ _NEXT: dict[FindingStatus, frozenset[FindingStatus]] = {
     FindingStatus.DISMISSED: frozenset(),
 }
 
-DESCRIPTION_MAX = 4000
+DESCRIPTION_MAX = limits.DESCRIPTION
 
 
 def check_transition(current: FindingStatus, target: FindingStatus) -> None:

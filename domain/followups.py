@@ -8,14 +8,15 @@ re-check; a follow-up still open whose due date has passed is overdue.
 import calendar
 from datetime import date, datetime
 
+from domain import limits
 from domain.errors import Conflict, InvalidInput
 from domain.evaluations import FIRST_YEAR
 
 #: Months between two re-checks (定期复检), unless configured otherwise.
 RECHECK_MONTHS = 6
-NOTE_MAX = 2000
-COURSE_MAX = 200
-AWARD_TITLE_MAX = 100
+NOTE_MAX = limits.CHECK_NOTE
+COURSE_MAX = limits.COURSE
+AWARD_TITLE_MAX = limits.AWARD_TITLE
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -32,10 +32,9 @@ from db.queries.cadres import CADRE_COLUMNS
 from db.uow import UnitOfWork
 from domain import evaluations as evaluation_rules
 from domain import followups as rules
-from domain import promotion
+from domain import ids, promotion
 from domain.enums import EvaluationPeriod, Grade
 from domain.errors import Conflict, NotFound
-from workflows.followups import MAX_ID
 from workflows.records import flush_unique, visible_cadre
 
 
@@ -44,7 +43,7 @@ async def grant_award(uow: UnitOfWork, scope: Scope, cadre_id: int, title: str, 
     """Recognise a cadre (e.g. "闯创干"型干部); awards raise his promotion rank."""
     name = rules.check_award_title(title)
     evaluation_rules.check_year(year, now.year)
-    if cadre_id > MAX_ID:
+    if not ids.in_range(cadre_id):
         raise NotFound(f"No cadre with id {cadre_id}.", field="cadreId")
     cadre = await visible_cadre(uow.session, scope, cadre_id)
     require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id),
@@ -63,7 +62,7 @@ async def record_unit_evaluation(uow: UnitOfWork, scope: Scope, unit_id: int, ye
                                  grade: Grade, now: datetime) -> int:
     """Record a unit's own annual grade; one per unit and year (a second is CONFLICT)."""
     evaluation_rules.check_year(year, now.year)
-    if (unit_id > MAX_ID
+    if (not ids.in_range(unit_id)
             or await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id)) is None):
         raise NotFound(f"No unit with id {unit_id}.", field="unitId")
     require_write(scope, scope.unit_grants.get(unit_id, frozenset()),

@@ -17,6 +17,7 @@ from db import audit
 from db.models import Cadre, FaultToleranceReview, Finding, FindingStatement, ToleranceItem
 from db.uow import UnitOfWork
 from domain import fault_tolerance as rules
+from domain import ids
 from domain.enums import ReviewOutcome, ToleranceListKind
 from domain.errors import NotFound
 from workflows.records import flush_unique, visible_cadre
@@ -24,16 +25,13 @@ from workflows.records import flush_unique, visible_cadre
 REVIEW_FIELDS = ["FaultToleranceReview.outcome", "FaultToleranceReview.item",
                  "FaultToleranceReview.reasoning"]
 STATEMENT_FIELDS = ["FindingStatement.text"]
-#: Ids are INTEGER columns (int4 on PostgreSQL): a larger id names no record, and sending
-#: it to the database would fail there instead of answering NOT_FOUND.
-MAX_ID = 2**31 - 1
 
 
 async def _visible_finding(uow: UnitOfWork, scope: Scope,
                            finding_id: int) -> tuple[Finding, frozenset[Grant]]:
     """The finding and the caller's grants on its cadre; NOT_FOUND when either is hidden."""
     missing = f"No finding with id {finding_id}."
-    if finding_id > MAX_ID:
+    if not ids.in_range(finding_id):
         raise NotFound(missing, field="findingId")
     finding = await uow.session.scalar(select(Finding).where(Finding.id == finding_id))
     if finding is None:
@@ -133,7 +131,7 @@ async def tolerance_list(uow: UnitOfWork, kind: ToleranceListKind | None) -> Seq
 
 async def read_review(uow: UnitOfWork, scope: Scope, finding_id: int) -> Row | None:
     """The review of a finding with its cited item, if the caller may read it."""
-    if finding_id > MAX_ID:
+    if not ids.in_range(finding_id):
         return None
     query = (
         select(FaultToleranceReview, ToleranceItem, Cadre.unit_id, Cadre.id.label("cadre_id"))
@@ -148,7 +146,7 @@ async def read_review(uow: UnitOfWork, scope: Scope, finding_id: int) -> Row | N
 async def list_statements(uow: UnitOfWork, scope: Scope, finding_id: int,
                           statement_id: int | None = None) -> Sequence[Row]:
     """Statements on a finding the caller may read, oldest first (or the one asked for)."""
-    if finding_id > MAX_ID:
+    if not ids.in_range(finding_id):
         return []
     query = (
         select(FindingStatement, Cadre.unit_id, Cadre.id.label("cadre_id"))

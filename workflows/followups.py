@@ -19,12 +19,9 @@ from db.models import Cadre, FollowUp, FollowUpCheck, Retraining
 from db.queries import fetch_all
 from db.uow import UnitOfWork
 from domain import followups as rules
+from domain import ids
 from domain.errors import NotFound
 from workflows.records import flush_unique
-
-#: Ids are 32-bit integer columns: a larger id names no record, and PostgreSQL would
-#: refuse to compare it rather than find nothing.
-MAX_ID = 2**31 - 1
 
 
 async def open_follow_up(session: AsyncSession, case_id: int, cadre_id: int, now: datetime,
@@ -51,7 +48,7 @@ def visible_follow_ups(scope: Scope) -> ColumnElement[bool]:
 
 async def _visible(uow: UnitOfWork, scope: Scope, follow_up_id: int) -> tuple[FollowUp, int]:
     """The follow-up (locked) and its cadre's unit; NOT_FOUND when missing or out of scope."""
-    found = None if follow_up_id > MAX_ID else (await uow.session.execute(
+    found = None if not ids.in_range(follow_up_id) else (await uow.session.execute(
         select(FollowUp, Cadre.unit_id).join(Cadre, Cadre.id == FollowUp.cadre_id)
         .where(FollowUp.id == follow_up_id, visible_follow_ups(scope))
         .with_for_update(of=FollowUp))).first()

@@ -16,11 +16,12 @@ from authz.scope import Scope, require_write
 from db import audit
 from db.models import CasbinRule, PolicyState, RoleAssignment, Unit, User
 from db.uow import UnitOfWork
+from domain import limits
 from domain.enums import Role
 from domain.errors import Conflict, InvalidInput, NotFound
 
 PTYPES = {"p": 4, "g": 2, "g2": 2}
-VALUE_MAX = 100
+VALUE_MAX = limits.POLICY_VALUE
 #: Without this rule nobody could administer the policy any more.
 LIFELINE = ("p", "admin", "system", "admin:policy", "write")
 

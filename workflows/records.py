@@ -37,9 +37,11 @@ async def visible_cadre(session: AsyncSession, scope: Scope, cadre_id: int,
 async def update_versioned(session: AsyncSession, model: Any, record_id: int, version: int,
                            values: dict[str, Any]) -> None:
     """Update one row if its version is still ``version``; CONFLICT when someone was first."""
+    # Incremented in SQL: ``version + 1`` computed here would, for a client's 2147483647
+    # (a version no record reaches), be a parameter beyond the INTEGER column.
     result = await session.execute(
         update(model).where(model.id == record_id, model.version == version)
-        .values(**values, version=version + 1))
+        .values(**values, version=model.version + 1))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("The record was changed by someone else; reload it and try again.",
                        field="version")

@@ -15,6 +15,7 @@ from db import audit
 from db.models import PartnerToken, PersistedOperation, TokenOperation, Unit
 from db.queries import tokens as token_queries
 from db.uow import UnitOfWork
+from domain import limits
 from domain.errors import Conflict, InvalidInput, NotFound
 from workflows.records import flush_unique
 
@@ -26,7 +27,7 @@ SchemaCheck = Callable[[str], str | None]
 TOKEN_FIELDS = ["PartnerToken.name", "PartnerToken.agency", "PartnerToken.scopes",
                 "PartnerToken.units", "PartnerToken.includeSubunits",
                 "PartnerToken.expiresAt", "PartnerToken.operations"]
-MAX_TEXT, MAX_QUERY, MAX_ITEMS = 100, 20_000, 100
+MAX_TEXT, MAX_QUERY, MAX_ITEMS = limits.TOKEN_NAME, limits.OPERATION_TEXT, limits.LIST_ITEMS
 
 
 def _text(value: str, field: str, limit: int = MAX_TEXT) -> str:

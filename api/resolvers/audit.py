@@ -1,22 +1,25 @@
 """Root query field of the documentary record: the trail, for the system administrator."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
+from api.inputs import text, text_argument
 from api.resolvers.ids import decode_cursor, decode_id, decode_time, encode_cursor
 from api.selection import selected_names
 from api.types.audit import AuditEventConnection, AuditEventEdge, audit_event_from_row
 from api.types.cadres import PageInfo
 from db.queries import audit as audit_queries
+from domain import limits
 from domain.errors import InvalidInput
 
 
 @strawberry.input(description="Filters of the audit trail; all given ones must hold.")
 class AuditEventFilter:
-    actor: str | None = strawberry.field(default=None, description="Username of who acted.")
-    record_type: str | None = strawberry.field(default=None,
-                                               description="The kind of record, e.g. `Cadre`.")
+    actor: str | None = text(limits.USERNAME, "Username of who acted.", default=None)
+    record_type: str | None = text(limits.IDENTIFIER, "The kind of record, e.g. `Cadre`.",
+                                   default=None)
     record_id: strawberry.ID | None = strawberry.field(
         default=None, description="Events naming this record id (use with recordType).")
     from_: datetime | None = strawberry.field(default=None, name="from",
@@ -43,7 +46,8 @@ class AuditQuery:
                                   "empty for everyone else).")
     async def audit_events(self, info: strawberry.Info,
                            filter: AuditEventFilter | None = None, first: int = 20,
-                           after: str | None = None) -> AuditEventConnection:
+                           after: Annotated[str | None, text_argument(limits.CURSOR)] = None
+                           ) -> AuditEventConnection:
         ctx = info.context
         if not 0 <= first <= ctx.settings.max_page_size:
             raise InvalidInput(f"first must lie between 0 and {ctx.settings.max_page_size}.",

@@ -4,10 +4,12 @@ from datetime import datetime
 
 import strawberry
 
+from api.inputs import text
 from api.resolvers.ids import decode_id, decode_time
 from api.selection import selected_names
 from api.types.cases import AdjustmentCase, Appeal, build_cases
 from db.queries import cases as case_queries
+from domain import limits
 from domain.enums import AppealOutcome, CaseStage, Disposition
 from workflows import appeals, cases
 from workflows.records import visible_cadres
@@ -25,15 +27,16 @@ class CaseFilter:
 class OpenAdjustmentCaseInput:
     cadre_id: strawberry.ID
     finding_ids: list[strawberry.ID]
-    note: str | None = None
-    documents: list[str] = strawberry.field(default_factory=list)
+    note: str | None = text(limits.NOTE, default=None)
+    documents: list[str] = text(limits.DOCUMENT, "References of attached documents, at most "
+                                                 "20.", each=True, default_factory=list)
 
 
 @strawberry.input(description="组织决定 — the decision recorded with the DECISION step.")
 class DecisionInput:
     disposition: Disposition
     notified_at: datetime = strawberry.field(description="When the cadre was notified.")
-    new_position: str | None = None
+    new_position: str | None = text(limits.POSITION, default=None)
 
 
 @strawberry.input
@@ -41,16 +44,17 @@ class AdvanceCaseInput:
     id: strawberry.ID
     version: int
     stage: CaseStage = strawberry.field(description="The stage to move to (the next one).")
-    note: str | None = strawberry.field(default=None,
-                                        description="Record of the step; required for TALK.")
-    documents: list[str] = strawberry.field(default_factory=list)
+    note: str | None = text(limits.NOTE, "Record of the step; required for TALK.",
+                            default=None)
+    documents: list[str] = text(limits.DOCUMENT, "References of attached documents, at most "
+                                                 "20.", each=True, default_factory=list)
     decision: DecisionInput | None = None
 
 
 @strawberry.input
 class FileAppealInput:
     case_id: strawberry.ID
-    grounds: str
+    grounds: str = text(limits.GROUNDS)
 
 
 @strawberry.input
@@ -71,10 +75,10 @@ class DecideAppealInput:
     id: strawberry.ID
     version: int
     outcome: AppealOutcome
-    note: str | None = None
+    note: str | None = text(limits.NOTE, default=None)
     disposition: Disposition | None = strawberry.field(
         default=None, description="The new disposition of a REVISED decision.")
-    new_position: str | None = None
+    new_position: str | None = text(limits.POSITION, default=None)
 
 
 @strawberry.type
@@ -126,7 +130,8 @@ class CaseQueries:
                                  else {unit_id})
         rows = await case_queries.list_cases(
             ctx.uow.session, visible_cadres(ctx.scope), unit_ids=unit_ids, stage=filter.stage,
-            cadre_id=decode_id(filter.cadre_id, "filter.cadreId") if filter.cadre_id else None)
+            cadre_id=(decode_id(filter.cadre_id, "filter.cadreId")
+                      if filter.cadre_id is not None else None))
         return await build_cases(info, rows, selected_names(info))
 
     @strawberry.field(description="Cases whose accepted appeal is past its decision date.")

@@ -4,6 +4,7 @@ from datetime import date
 
 import strawberry
 
+from api.inputs import text
 from api.resolvers.ids import decode_id
 from api.selection import selected_names
 from api.settings import Settings
@@ -18,6 +19,7 @@ from api.types.followups import (
     follow_up_from_file,
     unit_evaluation_from_row,
 )
+from domain import limits
 from domain.enums import Disposition
 from domain.promotion import CoolingOff
 from workflows import awards, followups
@@ -76,13 +78,13 @@ class FollowUpQuery:
 @strawberry.input
 class RecordRecheckInput:
     follow_up_id: strawberry.ID
-    note: str
+    note: str = text(limits.CHECK_NOTE)
 
 
 @strawberry.input
 class RecordRetrainingInput:
     follow_up_id: strawberry.ID
-    course: str
+    course: str = text(limits.COURSE)
     started_on: date
     completed_on: date | None = None
 
@@ -90,7 +92,7 @@ class RecordRetrainingInput:
 @strawberry.input
 class GrantAwardInput:
     cadre_id: strawberry.ID
-    title: str
+    title: str = text(limits.AWARD_TITLE)
     year: int
 
 

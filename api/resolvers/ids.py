@@ -5,19 +5,18 @@ import binascii
 from datetime import UTC, datetime
 
 from domain.errors import InvalidInput
+from domain.ids import parse_id
 
 _CURSOR_PREFIX = "cadre:"
 
 
 def decode_id(value: str, field: str = "id") -> int:
-    """An integer record id, or BAD_USER_INPUT naming ``field``."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"'{value}' is not a valid id.", field=field) from None
-    if not 0 < number < 2**31:  # ids are 32-bit integers in the database
-        raise InvalidInput(f"'{value}' is not a valid id.", field=field)
-    return number
+    """An integer record id, or BAD_USER_INPUT naming ``field`` (`domain.ids.parse_id`).
+
+    Every ID input is also checked by this rule before its resolver runs
+    (`api.inputs`); resolvers call it to turn the checked text into a number.
+    """
+    return parse_id(value, field)
 
 
 def encode_cursor(record_id: int) -> str:

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 import strawberry
 
+from api.inputs import text
 from api.resolvers.ids import decode_id, decode_time
 from api.selection import selected_names
 from api.types.cadres import (
@@ -27,22 +28,22 @@ from api.types.enums import (
     Rank,
 )
 from db.queries import cadres as cadre_queries
-from domain import enums
+from domain import enums, limits
 from workflows import cadres, evaluations, findings
 from workflows.records import visible_cadres
 
 
 @strawberry.input
 class CreateCadreInput:
-    name: str
+    name: str = text(limits.PERSON_NAME)
     gender: Gender
     birth_date: date
-    id_number: str
+    id_number: str = text(limits.ID_NUMBER, "身份证号 — fullwidth digits are read as ASCII.")
     unit_id: strawberry.ID
-    position: str
+    position: str = text(limits.POSITION)
     rank: Rank
     leadership_role: LeadershipRole
-    phone: str | None = None
+    phone: str | None = text(limits.PHONE, default=None)
     status: CadreStatus = enums.CadreStatus.SERVING
 
 
@@ -50,10 +51,10 @@ class CreateCadreInput:
 class UpdateCadreInput:
     id: strawberry.ID
     version: int = strawberry.field(description="The version read; a stale one answers CONFLICT.")
-    name: str | None = None
-    phone: str | None = None
+    name: str | None = text(limits.PERSON_NAME, default=None)
+    phone: str | None = text(limits.PHONE, default=None)
     unit_id: strawberry.ID | None = None
-    position: str | None = None
+    position: str | None = text(limits.POSITION, default=None)
     rank: Rank | None = None
     leadership_role: LeadershipRole | None = None
     status: CadreStatus | None = None
@@ -75,17 +76,17 @@ class RecordEvaluationInput:
     score: float | None = None
     dimension_scores: DimensionScoresInput | None = None
     sources: list[EvaluationSource] = strawberry.field(default_factory=list)
-    comment: str | None = None
+    comment: str | None = text(limits.COMMENT, default=None)
 
 
 @strawberry.input
 class ReportFindingInput:
     cadre_id: strawberry.ID
-    item_code: str
+    item_code: str = text(limits.ITEM_CODE)
     source: FindingSource
-    description: str
-    evidence: str | None = None
-    informant: str | None = None
+    description: str = text(limits.DESCRIPTION)
+    evidence: str | None = text(limits.EVIDENCE, default=None)
+    informant: str | None = text(limits.INFORMANT, default=None)
     reported_at: datetime | None = None
 
 
@@ -157,7 +158,7 @@ class Mutation:
         changes = cadres.CadreChanges(
             cadre_id=decode_id(input.id), version=input.version, name=input.name,
             phone=input.phone,
-            unit_id=decode_id(input.unit_id, "unitId") if input.unit_id else None,
+            unit_id=decode_id(input.unit_id, "unitId") if input.unit_id is not None else None,
             position=input.position, rank=input.rank, leadership_role=input.leadership_role,
             status=input.status)
         cadre_id = await cadres.update_cadre(ctx.uow, ctx.scope, changes, ctx.now)

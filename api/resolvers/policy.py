@@ -6,6 +6,7 @@ import strawberry
 from sqlalchemy import select
 
 from api.auth import principal_of_token
+from api.inputs import text, text_argument
 from api.resolvers.ids import decode_id
 from api.types.cadres import Allowed
 from authz.compiled import Grant
@@ -15,6 +16,7 @@ from db.models import CasbinRule
 from db.queries import records
 from db.queries import tokens as token_queries
 from db.queries import users as user_queries
+from domain import limits
 from domain.enums import Role
 from domain.errors import InvalidInput, NotFound
 from workflows import policy as policy_workflows
@@ -48,15 +50,15 @@ class AccessExplanation:
 
 @strawberry.input
 class PolicyRuleInput:
-    ptype: str = strawberry.field(description="p, g or g2.")
-    values: list[str]
+    ptype: str = text(limits.POLICY_TYPE, "p, g or g2.")
+    values: list[str] = text(limits.POLICY_VALUE, "The rule's values.", each=True)
 
 
 @strawberry.input
 class RoleHoldingInput:
-    username: str
+    username: str = text(limits.USERNAME)
     role: Role
-    unit_code: str | None = None
+    unit_code: str | None = text(limits.UNIT_CODE, default=None)
 
 
 @strawberry.type
@@ -101,7 +103,9 @@ async def _grants_of(info: strawberry.Info, scope: Scope, type_name: str,
 @strawberry.type
 class PolicyQueries:
     @strawberry.field(description="The policy in force (system admin).")
-    async def policy(self, info: strawberry.Info, ptype: str | None = None) -> PolicyView:
+    async def policy(self, info: strawberry.Info,
+                     ptype: Annotated[str | None, text_argument(limits.POLICY_TYPE)] = None
+                     ) -> PolicyView:
         ctx = info.context
         allowed = require_read(ctx.scope, ctx.scope.global_grants, ["PolicyRule.values"])
         query = select(CasbinRule).order_by(CasbinRule.id)
@@ -117,22 +121,23 @@ class PolicyQueries:
                                   "record? Answers with the deciding rule (system admin).")
     async def explain_access(
             self, info: strawberry.Info,
-            principal: Annotated[str, strawberry.argument(
-                description="A username, or token:<id> for a partner token.")],
-            type: Annotated[str, strawberry.argument(
-                description="A GraphQL type, e.g. Cadre.")],
-            field: Annotated[str, strawberry.argument(
-                description="One of its fields, e.g. idNumber.")],
+            principal: Annotated[str, text_argument(
+                limits.USERNAME, "A username, or token:<id> for a partner token.")],
+            type: Annotated[str, text_argument(limits.IDENTIFIER,
+                                               "A GraphQL type, e.g. Cadre.")],
+            field: Annotated[str, text_argument(limits.IDENTIFIER,
+                                                "One of its fields, e.g. idNumber.")],
             record_id: strawberry.ID | None = None,
-            action: str = "read") -> AccessExplanation:
+            action: Annotated[str, text_argument(limits.IDENTIFIER, "read or write.")] = "read"
+            ) -> AccessExplanation:
         ctx = info.context
         allowed = require_read(ctx.scope, ctx.scope.global_grants,
                                ["AccessExplanation.granted"])
         if action not in ("read", "write"):
             raise InvalidInput("action is read or write.", field="action")
         scope = await _scope_of(info, principal)
-        grants = await _grants_of(info, scope, type,
-                                  decode_id(record_id, "recordId") if record_id else None)
+        record = decode_id(record_id, "recordId") if record_id is not None else None
+        grants = await _grants_of(info, scope, type, record)
         within = scope.ever_readable() if isinstance(scope, PartnerScope) else None
         found = explain(ctx.policy.enforcer, ctx.scope.policy.fields, grants,
                         f"{type}.{field}", action, within)

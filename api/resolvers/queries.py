@@ -1,7 +1,10 @@
 """Root query fields."""
 
+from typing import Annotated
+
 import strawberry
 
+from api.inputs import text, text_argument
 from api.resolvers.ids import decode_cursor, decode_id, encode_cursor
 from api.selection import selected_names
 from api.types.cadres import (
@@ -18,6 +21,7 @@ from api.types.users import Me, RoleHolding, UserAccount, holdings_from_rows
 from db.models import Cadre as CadreRow
 from db.queries import cadres as cadre_queries
 from db.queries import users as user_queries
+from domain import limits
 from domain.errors import InvalidInput
 
 
@@ -27,8 +31,7 @@ class CadreFilter:
     include_subunits: bool = True
     status: CadreStatus | None = None
     leadership_role: LeadershipRole | None = None
-    search: str | None = strawberry.field(default=None,
-                                          description="Part of a name or a post title.")
+    search: str | None = text(limits.SEARCH, "Part of a name or a post title.", default=None)
 
 
 def _criteria(info: strawberry.Info, filter: CadreFilter | None) -> cadre_queries.CadreCriteria:
@@ -40,8 +43,6 @@ def _criteria(info: strawberry.Info, filter: CadreFilter | None) -> cadre_querie
         tree = info.context.scope.tree
         unit_ids = frozenset(tree.subtree(unit_id) if filter.include_subunits else {unit_id})
     search = filter.search.strip() if filter.search else None
-    if search is not None and len(search) > 50:
-        raise InvalidInput("The search text is longer than 50 characters.", field="filter.search")
     return cadre_queries.CadreCriteria(unit_ids=unit_ids, status=filter.status,
                                        leadership_role=filter.leadership_role, search=search)
 
@@ -73,7 +74,8 @@ class Query:
         return info.context.units.get(decode_id(id))
 
     @strawberry.field(description="The roster: cadres the caller may see, in id order.")
-    async def cadres(self, info: strawberry.Info, first: int = 20, after: str | None = None,
+    async def cadres(self, info: strawberry.Info, first: int = 20,
+                     after: Annotated[str | None, text_argument(limits.CURSOR)] = None,
                      filter: CadreFilter | None = None) -> CadreConnection:
         ctx = info.context
         if not 0 <= first <= ctx.settings.max_page_size:

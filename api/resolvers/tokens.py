@@ -1,9 +1,11 @@
 """Root fields administering partner tokens and persisted operations (system admin)."""
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
+from api.inputs import text, text_argument
 from api.partner_schema import partner_schema, schema_problem
 from api.resolvers.ids import decode_id, decode_time
 from api.selection import selected_names
@@ -18,28 +20,31 @@ from api.types.tokens import (
 )
 from authz.tokens import operation_hash
 from db.queries import tokens as token_queries
+from domain import limits
 from workflows import tokens
 from workflows.tokens import OperationCheck, SchemaCheck
 
 
 @strawberry.input(description="A scoped token for a partner agency.")
 class IssuePartnerTokenInput:
-    name: str = strawberry.field(description="A unique name, e.g. `audit-bureau-2026`.")
-    agency: str = strawberry.field(description="The agency, e.g. 审计局.")
-    scopes: list[str] = strawberry.field(
-        description="Field groups to read: `cadre:basic`, `evaluation:grade`.")
+    name: str = text(limits.TOKEN_NAME, "A unique name, e.g. `audit-bureau-2026`.")
+    agency: str = text(limits.AGENCY, "The agency, e.g. 审计局.")
+    scopes: list[str] = text(limits.SCOPE,
+                             "Field groups to read: `cadre:basic`, `evaluation:grade`.",
+                             each=True)
     unit_ids: list[strawberry.ID] = strawberry.field(description="Units whose cadres it reads.")
     expires_at: datetime = strawberry.field(description="At most a year ahead.")
     include_subunits: bool = strawberry.field(default=True,
                                               description="Also the units below them.")
-    operations: list[str] | None = strawberry.field(
-        default=None, description="SHA-256 hashes of registered operations it may run.")
+    operations: list[str] | None = text(
+        limits.OPERATION_HASH, "SHA-256 hashes of registered operations it may run.",
+        each=True, default=None)
 
 
 @strawberry.input(description="An operation partners may be allowed to run.")
 class RegisterPersistedOperationInput:
-    name: str
-    query: str = strawberry.field(description="The exact text; its SHA-256 becomes its id.")
+    name: str = text(limits.OPERATION_NAME)
+    query: str = text(limits.OPERATION_TEXT, "The exact text; its SHA-256 becomes its id.")
 
 
 def _operation_check(info: strawberry.Info) -> OperationCheck:
@@ -129,8 +134,11 @@ class TokenMutation:
             operation=operation_from_row(rows[0], allowed) if rows else None)
 
     @strawberry.mutation(description="Let a partner token run more registered operations.")
-    async def allow_partner_operations(self, info: strawberry.Info, token_id: strawberry.ID,
-                                       hashes: list[str]) -> PartnerTokenPayload:
+    async def allow_partner_operations(
+            self, info: strawberry.Info, token_id: strawberry.ID,
+            hashes: Annotated[list[str], text_argument(limits.OPERATION_HASH, "SHA-256 hashes "
+                                                       "of registered operations.", each=True)]
+            ) -> PartnerTokenPayload:
         ctx = info.context
         found = await tokens.allow_partner_operations(
             ctx.uow, ctx.scope, decode_id(token_id, "tokenId"), hashes,

@@ -2,6 +2,7 @@
 
 import strawberry
 
+from api.inputs import text
 from api.resolvers.ids import decode_id
 from api.types.tolerance import (
     FaultToleranceReview,
@@ -11,6 +12,7 @@ from api.types.tolerance import (
     statement_from_row,
     tolerance_item_from_row,
 )
+from domain import limits
 from domain.enums import ReviewOutcome, ToleranceListKind
 from workflows import fault_tolerance
 
@@ -19,17 +21,17 @@ from workflows import fault_tolerance
 class ReviewFaultToleranceInput:
     finding_id: strawberry.ID
     outcome: ReviewOutcome
-    reasoning: str
-    item_code: str | None = strawberry.field(
-        default=None,
-        description="Code of the tolerance-list item the outcome rests on; EXCUSED and "
-                    "MITIGATED need an active item of the positive list.")
+    reasoning: str = text(limits.REASONING)
+    item_code: str | None = text(
+        limits.ITEM_CODE,
+        "Code of the tolerance-list item the outcome rests on; EXCUSED and MITIGATED need "
+        "an active item of the positive list.", default=None)
 
 
 @strawberry.input(description="The cadre's own statement on a finding against him.")
 class SubmitFindingStatementInput:
     finding_id: strawberry.ID
-    text: str
+    text: str = text(limits.STATEMENT)
 
 
 @strawberry.type

@@ -56,6 +56,38 @@ async def test_duplicate_identity_number_is_a_conflict(as_user):
     assert errors_by_code(body, "CONFLICT")[0]["extensions"]["field"] == "idNumber"
 
 
+def fullwidth(text: str) -> str:
+    """``text`` typed with fullwidth digits and letters (１２３, Ｘ)."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+async def test_an_identity_number_typed_in_fullwidth_is_stored_in_ascii(as_user):
+    number = new_id_number()
+    body = await as_user("demo-org")(CREATE, input=cadre_input(idNumber=fullwidth(number),
+                                                               phone=fullwidth("13800000000")))
+    assert body["data"]["createCadre"]["cadre"]["idNumber"] == number
+
+
+async def test_the_same_identity_number_in_fullwidth_is_a_conflict(as_user, count_rows):
+    org = as_user("demo-org")
+    values = cadre_input()
+    await org(CREATE, input=values)
+    before = await count_rows("cadres")
+    body = await org(CREATE, input={**values, "idNumber": fullwidth(values["idNumber"]),
+                                    "name": "另一人"})
+    assert errors_by_code(body, "CONFLICT")[0]["extensions"]["field"] == "idNumber"
+    assert await count_rows("cadres") == before
+
+
+async def test_an_identity_number_in_arabic_indic_digits_is_bad_input(as_user, count_rows):
+    arabic_indic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    before = await count_rows("cadres")
+    body = await as_user("demo-org")(
+        CREATE, input=cadre_input(idNumber=new_id_number().translate(arabic_indic)))
+    assert errors_by_code(body, "BAD_USER_INPUT")[0]["extensions"]["field"] == "idNumber"
+    assert await count_rows("cadres") == before
+
+
 async def test_discipline_inspector_cannot_create_a_cadre(as_user):
     body = await as_user("demo-discipline")(CREATE, input=cadre_input())
     assert errors_by_code(body, "FORBIDDEN")
@@ -99,6 +131,14 @@ async def test_update_with_a_stale_version_is_a_conflict(as_user):
     assert first["data"]["updateCadre"]["cadre"]["version"] == 2
     stale = await org(UPDATE, input={"id": created["id"], "version": 1, "position": "科员"})
     assert errors_by_code(stale, "CONFLICT")[0]["extensions"]["field"] == "version"
+
+
+async def test_the_largest_version_a_client_can_send_is_a_conflict_not_a_fault(as_user):
+    org = as_user("demo-org")
+    created = (await org(CREATE, input=cadre_input()))["data"]["createCadre"]["cadre"]
+    body = await org(UPDATE, input={"id": created["id"], "version": 2**31 - 1,
+                                    "position": "局长"})
+    assert errors_by_code(body, "CONFLICT")[0]["extensions"]["field"] == "version"
 
 
 async def test_of_two_concurrent_updates_exactly_one_wins(as_user):

@@ -101,9 +101,9 @@ def test_a_birth_date_differing_from_the_number_is_refused_on_the_birth_date_fie
     assert error.field == "birthDate"
 
 
-@given(region=st.from_regex(r"\d{6}", fullmatch=True),
+@given(region=st.from_regex(r"[0-9]{6}", fullmatch=True),
        born=st.dates(min_value=date(1000, 1, 1), max_value=date(9999, 12, 31)),
-       sequence=st.from_regex(r"\d{3}", fullmatch=True))
+       sequence=st.from_regex(r"[0-9]{3}", fullmatch=True))
 def test_any_valid_number_is_accepted_and_any_other_check_character_refused(
         region: str, born: date, sequence: str) -> None:
     number = id_number(born, region, sequence)
@@ -112,7 +112,7 @@ def test_any_valid_number_is_accepted_and_any_other_check_character_refused(
         assert refusal(check_id_number, number[:17] + wrong, born).field == "idNumber"
 
 
-@given(first17=st.from_regex(r"\d{17}", fullmatch=True))
+@given(first17=st.from_regex(r"[0-9]{17}", fullmatch=True))
 def test_any_seventeen_digits_with_their_check_digit_pass_or_fail_only_on_the_date(
         first17: str) -> None:
     number = first17 + id_number_check_digit(first17)
@@ -124,6 +124,31 @@ def test_any_seventeen_digits_with_their_check_digit_pass_or_fail_only_on_the_da
         assert check_id_number(number, embedded) == number
 
 
+def fullwidth(text: str) -> str:
+    """``text`` with its ASCII digits and letters typed in fullwidth (１２３, Ｘ)."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+def arabic_indic(text: str) -> str:
+    """``text`` with its ASCII digits written in Arabic-Indic digits (٠١٢)."""
+    return "".join(chr(ord(c) - ord("0") + 0x0660) if c in "0123456789" else c for c in text)
+
+
+def test_a_number_typed_in_fullwidth_digits_is_stored_in_ascii() -> None:
+    number = id_number_ending_in_x()
+    assert fullwidth(number) != number
+    assert check_id_number(fullwidth(number), BIRTH) == number
+    assert check_id_number(fullwidth(number).lower(), BIRTH) == number
+
+
+@pytest.mark.parametrize("digits", [arabic_indic, lambda n: n[:6] + "३" + n[7:]],
+                         ids=["arabic-indic", "one devanagari digit"])
+def test_a_number_in_other_scripts_digits_is_refused(digits) -> None:
+    error = refusal(check_id_number, digits(id_number()))
+    assert error.field == "idNumber"
+    assert "ASCII" in error.message
+
+
 # -- phone ---------------------------------------------------------------------------
 @pytest.mark.parametrize("phone", ["13812345678", "19900001111", "010-12345678",
                                    "0755-1234567", "02112345678", " 13812345678 "])
@@ -132,9 +157,14 @@ def test_a_mobile_or_landline_number_is_accepted_and_trimmed(phone: str) -> None
 
 
 @pytest.mark.parametrize("phone", ["", "12345", "12812345678", "1381234567", "138123456789",
-                                   "abc", "+86 13812345678", "10-1234567", "010-123456"])
+                                   "abc", "+86 13812345678", "10-1234567", "010-123456",
+                                   arabic_indic("13812345678")])
 def test_a_phone_that_is_neither_mobile_nor_landline_is_refused(phone: str) -> None:
     assert refusal(check_phone, phone).field == "phone"
+
+
+def test_a_phone_typed_in_fullwidth_digits_is_stored_in_ascii() -> None:
+    assert check_phone(fullwidth("010-12345678")) == "010-12345678"
 
 
 # -- name and position ---------------------------------------------------------------
