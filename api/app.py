@@ -76,7 +76,7 @@ class CadreGraphQL(GraphQL[Context, None]):
         return Context(request=request, settings=services.settings, principal=principal,
                        scope=scope, uow=uow, units=units,
                        denials=Denials(scope.ever_readable()), policies=services.policies,
-                       policy=policy)
+                       policy=policy, response=response)
 
 
 class GraphQLEndpoint:

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from api.guard import Denials
@@ -31,3 +32,5 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: Audited values the answer returned, recorded at the end of the operation.
     reads: ReadLog = field(default_factory=ReadLog)
+    #: The answer's headers and status, for a refusal before execution (`api.budgets`).
+    response: Response | None = None

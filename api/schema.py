@@ -4,12 +4,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.tools import merge_types
 
+from api.budgets import BudgetCache, OperationBudgets
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
+from api.list_sizes import describe_weights
 from api.resolvers import cases, followups, mutations, policy, queries, tolerance
 from api.resolvers.audit import AuditQuery
 from api.resolvers.tokens import TokenMutation, TokenQuery
@@ -42,17 +44,20 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
         compiled: run queries on the short execution path of `api.execution`; off runs
             graphql-core's general executor (the differential test compares the two).
     """
+    # One cache per schema: its views (partners') share it through the extension.
+    documents = BudgetCache()
     schema = CadreSchema(
         query=Query,
         mutation=Mutation,
         execution_context_class=CompiledExecutionContext if compiled else None,
         extensions=[
             ErrorPolicy,
-            lambda: ParserCache(maxsize=512),
+            lambda: OperationBudgets(documents),  # parses, within the caller's budget
             lambda: ValidationCache(maxsize=512),
         ],
     )
     mark_plain_fields(schema, install_guards(schema) if guarded else {})
+    describe_weights(schema._schema)
     return schema
 
 

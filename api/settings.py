@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     db_pool_timeout_seconds: float = Field(2.0, gt=0)
     #: Seconds a client is asked to wait (``Retry-After``) when a dependency is down.
     retry_after_seconds: int = Field(2, ge=1)
+    #: Directives one operation may use (users, partners), counted before validation.
+    budget_max_directives: int = Field(50, ge=0)
+    partner_budget_max_directives: int = Field(10, ge=0)
 
     # -- Production posture (api.http, api.graphiql).
     #: Introspection answers each caller its own view of the schema; off: refused.

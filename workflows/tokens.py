@@ -4,7 +4,7 @@ Each change commits once, with its audit event; the secret of a token is returne
 the caller once and stored only as a hash (`authz.tokens.hash_secret`).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -15,6 +15,7 @@ from db import audit
 from db.models import PartnerToken, PersistedOperation, TokenOperation, Unit
 from db.queries import tokens as token_queries
 from db.uow import UnitOfWork
+from domain.budgets import check_limits
 from domain.errors import Conflict, InvalidInput, NotFound
 from workflows.records import flush_unique
 
@@ -25,7 +26,7 @@ SchemaCheck = Callable[[str], str | None]
 
 TOKEN_FIELDS = ["PartnerToken.name", "PartnerToken.agency", "PartnerToken.scopes",
                 "PartnerToken.units", "PartnerToken.includeSubunits",
-                "PartnerToken.expiresAt", "PartnerToken.operations"]
+                "PartnerToken.expiresAt", "PartnerToken.operations", "PartnerToken.budget"]
 MAX_TEXT, MAX_QUERY, MAX_ITEMS = 100, 20_000, 100
 
 
@@ -40,12 +41,14 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
                               scopes: Sequence[str], unit_ids: Sequence[int],
                               include_subunits: bool, expires_at: datetime,
                               operations: Sequence[str], check: OperationCheck,
-                              now: datetime) -> tuple[int, str]:
+                              now: datetime,
+                              budget: Mapping[str, int | None] | None = None) -> tuple[int, str]:
     """Issue a token for a partner agency; returns its id and its secret (shown once).
 
     Raises:
         Forbidden: the caller is not the system administrator.
-        InvalidInput: a bad name, agency, scope, expiry or operation (named in ``field``).
+        InvalidInput: a bad name, agency, scope, expiry, operation or budget limit (named
+            in ``field``).
         NotFound: a unit or an operation does not exist.
         Conflict: a token of that name exists.
     """
@@ -53,6 +56,7 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
     name, agency = _text(name, "name"), _text(agency, "agency")
     granted = tokens.check_scopes(scopes)
     tokens.check_expiry(expires_at, now)
+    limits = check_limits(budget or {})
     units = await _existing_units(uow, unit_ids)
     hashes = await _checked_operations(uow, operations, granted, check)
     if await uow.session.scalar(select(PartnerToken.id).where(PartnerToken.name == name)):
@@ -61,7 +65,8 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
     token = PartnerToken(name=name, agency=agency, secret_hash=tokens.hash_secret(secret),
                          scopes=sorted(granted), unit_ids=units,
                          include_subunits=include_subunits, expires_at=expires_at,
-                         created_by=scope.principal.user_id, created_at=now)
+                         created_by=scope.principal.user_id, created_at=now,
+                         budget=limits or None)
     uow.session.add(token)
     await flush_unique(uow.session, "A token of that name exists.", "name")
     uow.session.add_all(TokenOperation(token_id=token.id, sha256=h) for h in hashes)
@@ -69,7 +74,8 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
     await audit.record(uow.session, actor=scope.principal, operation="issuePartnerToken",
                        record_type="PartnerToken", record_ids=[token.id],
                        fields=["name", "agency", "scopes", "unitIds", "includeSubunits",
-                               "expiresAt", "operations"], at=now)
+                               "expiresAt", "operations"] + (["budget"] if limits else []),
+                       at=now)
     await uow.commit()
     return token.id, secret
 

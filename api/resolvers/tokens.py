@@ -22,6 +22,18 @@ from workflows import tokens
 from workflows.tokens import OperationCheck, SchemaCheck
 
 
+@strawberry.input(description="Limits on one operation of a partner token; an omitted "
+                              "measure follows the partner default.")
+class OperationBudgetInput:
+    document_bytes: int | None = None
+    tokens: int | None = None
+    depth: int | None = None
+    aliases: int | None = None
+    root_fields: int | None = None
+    directives: int | None = None
+    cost: int | None = None
+
+
 @strawberry.input(description="A scoped token for a partner agency.")
 class IssuePartnerTokenInput:
     name: str = strawberry.field(description="A unique name, e.g. `audit-bureau-2026`.")
@@ -34,6 +46,9 @@ class IssuePartnerTokenInput:
                                               description="Also the units below them.")
     operations: list[str] | None = strawberry.field(
         default=None, description="SHA-256 hashes of registered operations it may run.")
+    budget: OperationBudgetInput | None = strawberry.field(
+        default=None, description="Its own operation limits, tighter or looser than the "
+                                  "partner defaults.")
 
 
 @strawberry.input(description="An operation partners may be allowed to run.")
@@ -103,7 +118,8 @@ class TokenMutation:
             unit_ids=[decode_id(u, "unitIds") for u in input.unit_ids],
             include_subunits=input.include_subunits,
             expires_at=decode_time(input.expires_at, "expiresAt"),
-            operations=input.operations or [], check=_operation_check(info), now=ctx.now)
+            operations=input.operations or [], check=_operation_check(info), now=ctx.now,
+            budget=vars(input.budget) if input.budget is not None else None)
         return IssuePartnerTokenPayload(secret=secret, token=await _token(info, token_id))
 
     @strawberry.mutation(description="Revoke a partner token, at once on every server.")

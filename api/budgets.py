@@ -1,0 +1,203 @@
+"""Operation budgets, enforced while the document is parsed: before validation, before
+execution, before any resolver's SQL.
+
+`OperationBudgets` is the schema's parsing step. For each request it takes the
+caller's budget (`budget_of`), then refuses, in this order and each before the next
+costs anything: a document longer than its byte limit (before lexing it); a document
+of more tokens than its limit (``parse(max_tokens=…)`` stops lexing there); an
+operation whose depth, aliases, root fields, directives or cost
+(`api.measures`) exceed their limits. A refusal answers HTTP 400 with one error,
+``extensions``: ``code`` OPERATION_TOO_COMPLEX, ``measure``, ``value``, ``limit``.
+
+Parsed documents are cached by their text, and measurements by text, operation name
+and the values of the page-size variables the cost depends on, so a client repeating
+its operations pays two dictionary look-ups and a few comparisons per request. The
+extension has no ``resolve`` hook: that would switch off the short query path of
+`api.execution`.
+"""
+
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Mapping
+from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
+
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError, parse
+from strawberry.extensions import SchemaExtension
+
+from api.errors import HTTP_STATUS
+from api.measures import Measurement, count_tokens, measure_operation
+from api.settings import Settings, get_settings
+from authz.principal import Principal
+from domain.budgets import MEASURES, Budget, Exceeded, first_exceeded, most_generous
+
+CODE = "OPERATION_TOO_COMPLEX"
+#: How each measure is named in ``extensions.measure`` and in the messages.
+MEASURE_NAMES = {"document_bytes": "documentBytes", "tokens": "tokens", "depth": "depth",
+                 "aliases": "aliases", "root_fields": "rootFields",
+                 "directives": "directives", "cost": "cost"}
+_TOO_MANY_TOKENS = "Document contains more than"
+
+
+def user_budget(settings: Settings) -> Budget:
+    """The budget of a user holding no role named in ``budgets_by_role``."""
+    return Budget(**{m: getattr(settings, f"budget_max_{m}") for m in MEASURES})
+
+
+def partner_budget(settings: Settings) -> Budget:
+    """The budget of a partner token without limits of its own."""
+    return Budget(**{m: getattr(settings, f"partner_budget_max_{m}") for m in MEASURES})
+
+
+def budget_of(principal: Principal | None, settings: Settings) -> Budget:
+    """The budget of one caller.
+
+    A partner token: the partner defaults, with the token's own limits in their place.
+    A user: per measure, the most generous limit among his roles, each role's limits
+    being the user defaults with ``budgets_by_role[role]`` in their place.
+    """
+    if principal is not None and principal.is_partner:
+        return partner_budget(settings).overridden(dict(principal.budget))
+    base = user_budget(settings)
+    roles = {h.role.value for h in principal.holdings} if principal is not None else set()
+    by_role = settings.budgets_by_role
+    return most_generous([base.overridden(by_role.get(role, {})) for role in roles] or [base])
+
+
+class OperationTooComplex(GraphQLError):
+    """An operation refused for exceeding its caller's budget."""
+
+    def __init__(self, exceeded: Exceeded, *, at_least: bool = False) -> None:
+        name = MEASURE_NAMES[exceeded.measure]
+        amount = f"more than {exceeded.limit}" if at_least else str(exceeded.value)
+        super().__init__(
+            f"The operation is too complex: its {name} is {amount}, the limit is "
+            f"{exceeded.limit}.",
+            extensions={"code": CODE, "measure": name, "value": exceeded.value,
+                        "limit": exceeded.limit})
+
+
+class _Parsed(NamedTuple):
+    """A document parsed, or given up on after ``tokens - 1`` tokens (document None)."""
+
+    document: DocumentNode | None
+    tokens: int
+
+
+class _Lru(OrderedDict[Hashable, Any]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get_fresh(self, key: Hashable) -> Any:
+        found = self.get(key)
+        if found is not None:
+            self.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
+class BudgetCache:
+    """Parsed documents and their measurements, bounded (least recently used go first).
+
+    Args:
+        size: how many documents, and how many measurements per schema, are kept.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.documents = _Lru(size)
+        self._measured: WeakKeyDictionary[GraphQLSchema, _Lru] = WeakKeyDictionary()
+        self._page_variables: WeakKeyDictionary[GraphQLSchema, _Lru] = WeakKeyDictionary()
+
+    def parsed(self, query: str, max_tokens: int) -> _Parsed | None:
+        """``query`` parsed, unless it has more than ``max_tokens`` tokens; None when it is
+        no GraphQL (strawberry parses it again to report why, as for any request)."""
+        found: _Parsed | None = self.documents.get_fresh(query)
+        if found is not None and (found.document is not None or found.tokens > max_tokens):
+            return found
+        try:
+            document = parse(query, max_tokens=max_tokens)
+        except GraphQLSyntaxError as error:
+            if not error.message.startswith(_TOO_MANY_TOKENS):
+                return None
+            found = _Parsed(None, max_tokens + 1)
+        else:
+            found = _Parsed(document, count_tokens(document))
+        self.documents.put(query, found)
+        return found
+
+    def measured(self, schema: GraphQLSchema, document: DocumentNode, query: str,
+                 operation_name: str | None, variables: Mapping[str, Any] | None,
+                 max_page_size: int) -> Measurement:
+        """The measurement of the operation, as `measure_operation` gives it."""
+        measured = self._measured.setdefault(schema, _Lru(self.size))
+        page_variables = self._page_variables.setdefault(schema, _Lru(self.size))
+        names: frozenset[str] | None = page_variables.get_fresh((query, operation_name))
+        key = (query, operation_name, _page_values(names, variables) if names else ())
+        found: Measurement | None = measured.get_fresh(key) if names is not None else None
+        if found is None:
+            found = measure_operation(schema, document, operation_name, variables,
+                                      max_page_size)
+            page_variables.put((query, operation_name), found.page_variables)
+            key = (query, operation_name, _page_values(found.page_variables, variables))
+            measured.put(key, found)
+        return found
+
+
+def _page_values(names: frozenset[str], variables: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    given = variables or {}
+    return tuple((name, value if isinstance(value, int) else None)
+                 for name in sorted(names) for value in (given.get(name),))
+
+
+class OperationBudgets(SchemaExtension):
+    """Parses the document within the caller's budget and refuses what exceeds it.
+
+    It takes the place of strawberry's ``ParserCache`` (it parses, and caches). Pass a
+    factory: ``lambda: OperationBudgets(cache)``.
+    """
+
+    def __init__(self, cache: BudgetCache) -> None:
+        self.cache = cache
+
+    def on_parse(self) -> Iterator[None]:
+        execution = self.execution_context
+        query = execution.query
+        if query is not None and execution.graphql_document is None:
+            context = execution.context
+            settings: Settings = getattr(context, "settings", None) or get_settings()
+            budget = budget_of(getattr(context, "principal", None), settings)
+            try:
+                execution.graphql_document = self._admit(query, budget, settings)
+            except OperationTooComplex:
+                response = getattr(context, "response", None)
+                if response is not None:
+                    response.status_code = HTTP_STATUS[CODE]
+                raise
+        yield
+
+    def _admit(self, query: str, budget: Budget, settings: Settings) -> DocumentNode | None:
+        """The parsed document (None: a syntax error); `OperationTooComplex` when the
+        operation exceeds ``budget``."""
+        size = len(query.encode())
+        if size > budget.document_bytes:
+            raise OperationTooComplex(Exceeded("document_bytes", size, budget.document_bytes))
+        parsed = self.cache.parsed(query, budget.tokens)
+        if parsed is None:
+            return None
+        if parsed.tokens > budget.tokens:
+            raise OperationTooComplex(Exceeded("tokens", parsed.tokens, budget.tokens),
+                                      at_least=parsed.document is None)
+        assert parsed.document is not None
+        execution = self.execution_context
+        measurement = self.cache.measured(execution.schema._schema, parsed.document, query,
+                                          execution.operation_name, execution.variables,
+                                          settings.max_page_size)
+        exceeded = first_exceeded(budget, measurement.measures())
+        if exceeded is not None:
+            raise OperationTooComplex(exceeded)
+        return parsed.document
