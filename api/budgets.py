@@ -122,7 +122,7 @@ class BudgetCache:
         try:
             document = parse(query, max_tokens=max_tokens)
         except GraphQLSyntaxError as error:
-            if not error.message.startswith(_TOO_MANY_TOKENS):
+            if f"{_TOO_MANY_TOKENS} {max_tokens} tokens" not in error.message:
                 return None
             found = _Parsed(None, max_tokens + 1)
         else:

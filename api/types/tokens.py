@@ -26,14 +26,18 @@ class PersistedOperation:
                              "'Operation budgets'); a null measure follows the partner "
                              "default.")
 class OperationBudget:
-    document_bytes: int | None = strawberry.field(description="Bytes of the document.")
-    tokens: int | None = strawberry.field(description="Lexical tokens of the document.")
-    depth: int | None = strawberry.field(description="Nesting of selections.")
-    aliases: int | None = strawberry.field(description="Aliases, fragments expanded.")
-    root_fields: int | None = strawberry.field(description="Fields selected at the root.")
-    directives: int | None = strawberry.field(description="Directives used.")
+    document_bytes: int | None = strawberry.field(default=None,
+                                                  description="Bytes of the document.")
+    tokens: int | None = strawberry.field(default=None,
+                                          description="Tokens of the document, comments too.")
+    depth: int | None = strawberry.field(default=None, description="Nesting of selections.")
+    aliases: int | None = strawberry.field(default=None,
+                                           description="Aliases, fragments expanded.")
+    root_fields: int | None = strawberry.field(default=None,
+                                               description="Fields selected at the root.")
+    directives: int | None = strawberry.field(default=None, description="Directives used.")
     cost: int | None = strawberry.field(
-        description="Fields counted, each list's selection times its size.")
+        default=None, description="Fields counted, each list's selection times its size.")
 
 
 @strawberry.type(description="A scoped token of a partner agency (the secret is never shown "
