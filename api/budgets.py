@@ -5,7 +5,7 @@ execution, before any resolver's SQL.
 caller's budget (`budget_of`), then refuses, in this order and each before the next
 costs anything: a document longer than its byte limit (before lexing it); a document
 of more tokens than its limit (``parse(max_tokens=…)`` stops lexing there); an
-operation whose depth, aliases, root fields, directives or cost
+operation whose depth, aliases, root fields, fields, directives or cost
 (`api.measures`) exceed their limits. A refusal answers HTTP 400 with one error,
 ``extensions``: ``code`` OPERATION_TOO_COMPLEX, ``measure``, ``value``, ``limit``.
 
@@ -33,7 +33,7 @@ from domain.budgets import MEASURES, Budget, Exceeded, first_exceeded, most_gene
 CODE = "OPERATION_TOO_COMPLEX"
 #: How each measure is named in ``extensions.measure`` and in the messages.
 MEASURE_NAMES = {"document_bytes": "documentBytes", "tokens": "tokens", "depth": "depth",
-                 "aliases": "aliases", "root_fields": "rootFields",
+                 "aliases": "aliases", "root_fields": "rootFields", "fields": "fields",
                  "directives": "directives", "cost": "cost"}
 _TOO_MANY_TOKENS = "Document contains more than"
 

@@ -7,6 +7,9 @@
 * aliases: as strawberry's `MaxAliasesLimiter` counts them (since 0.315.7): each
   fragment spread counts its fragment's aliases again.
 * root fields: the fields selected at the root, fragments included.
+* fields: every field selected, fragments expanded: what validation and execution
+  walk, whatever the lists hold (500 copies of one field cost no SQL, but each is
+  compared with the others by validation).
 * directives: every directive used, each fragment spread counting its fragment's.
 * cost: every field counts 1; a list field multiplies its selection's cost by its
   size (`api.list_sizes`); ``@include``/``@skip`` are ignored (the worst case).
@@ -53,6 +56,8 @@ class Shape(NamedTuple):
 
     depth: int = 0
     aliases: int = 0
+    #: Fields at this level (the root fields of an operation's selection set).
+    top_fields: int = 0
     fields: int = 0
     directives: int = 0
     cost: int = 0
@@ -60,8 +65,8 @@ class Shape(NamedTuple):
     def plus(self, other: "Shape") -> "Shape":
         """Two selection sets merged side by side (a fragment spread where it is used)."""
         return Shape(max(self.depth, other.depth), self.aliases + other.aliases,
-                     self.fields + other.fields, self.directives + other.directives,
-                     self.cost + other.cost)
+                     self.top_fields + other.top_fields, self.fields + other.fields,
+                     self.directives + other.directives, self.cost + other.cost)
 
 
 class Measurement(NamedTuple):
@@ -71,13 +76,14 @@ class Measurement(NamedTuple):
     depth: int
     aliases: int
     root_fields: int
+    fields: int
     directives: int
     cost: int
     page_variables: frozenset[str]
 
     def measures(self) -> dict[str, int]:
         return {"depth": self.depth, "aliases": self.aliases, "root_fields": self.root_fields,
-                "directives": self.directives, "cost": self.cost}
+                "fields": self.fields, "directives": self.directives, "cost": self.cost}
 
 
 def count_tokens(document: DocumentNode) -> int:
@@ -115,7 +121,7 @@ def measure_operation(schema: GraphQLSchema, document: DocumentNode,
     """
     operation = select_operation(document, operation_name)
     if operation is None:  # nothing runs: strawberry refuses the request
-        return Measurement(0, 0, 0, 0, 0, frozenset())
+        return Measurement(0, 0, 0, 0, 0, 0, frozenset())
     defaults = {d.variable.name.value: int(d.default_value.value)
                 for d in operation.variable_definitions or ()
                 if isinstance(d.default_value, IntValueNode)}
@@ -123,7 +129,7 @@ def measure_operation(schema: GraphQLSchema, document: DocumentNode,
     root = {OperationType.QUERY: schema.query_type, OperationType.MUTATION:
             schema.mutation_type, OperationType.SUBSCRIPTION: schema.subscription_type}
     shape = walk.selections(operation.selection_set.selections, root[operation.operation])
-    return Measurement(shape.depth, shape.aliases, shape.fields,
+    return Measurement(shape.depth, shape.aliases, shape.top_fields, shape.fields,
                        shape.directives + len(operation.directives or ()), shape.cost,
                        frozenset(walk.page_variables))
 
@@ -169,14 +175,15 @@ class _Walk:
         aliases = 1 if node.alias else 0
         directives = len(node.directives or ())
         if node.selection_set is None:
-            return Shape(0, aliases, 1, directives, 1)
+            return Shape(0, aliases, 1, 1, directives, 1)
         inner = get_named_type(definition.type) if definition is not None else None
         below = self.selections(node.selection_set.selections, inner)
         aliases, directives = aliases + below.aliases, directives + below.directives
+        fields = 1 + below.fields
         if name in INTROSPECTION_FIELDS:
-            return Shape(0, aliases, 1, directives, 1)
+            return Shape(0, aliases, 1, fields, directives, 1)
         size = self._size(parent, name, definition, node) if definition is not None else 1
-        return Shape(1 + below.depth, aliases, 1, directives, 1 + size * below.cost)
+        return Shape(1 + below.depth, aliases, 1, fields, directives, 1 + size * below.cost)
 
     def _size(self, parent: GraphQLNamedType | None, name: str, definition: GraphQLField,
               node: FieldNode) -> int:

@@ -15,11 +15,11 @@ from domain.errors import InvalidInput
 
 #: The measures, in the order they are compared (the first two before parsing).
 MEASURES: tuple[str, ...] = ("document_bytes", "tokens", "depth", "aliases", "root_fields",
-                             "directives", "cost")
+                             "fields", "directives", "cost")
 #: The smallest limit of each measure an administrator may set on a partner token
 #: (those of the settings): below them no useful operation fits.
 MINIMUMS: dict[str, int] = {"document_bytes": 100, "tokens": 10, "depth": 2, "aliases": 0,
-                            "root_fields": 1, "directives": 0, "cost": 1}
+                            "root_fields": 1, "fields": 1, "directives": 0, "cost": 1}
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Budget:
     depth: int
     aliases: int
     root_fields: int
+    fields: int
     directives: int
     cost: int
 

@@ -30,6 +30,7 @@ class OperationBudgetInput:
     depth: int | None = None
     aliases: int | None = None
     root_fields: int | None = None
+    fields: int | None = None
     directives: int | None = None
     cost: int | None = None
 

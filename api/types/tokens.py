@@ -35,6 +35,8 @@ class OperationBudget:
                                            description="Aliases, fragments expanded.")
     root_fields: int | None = strawberry.field(default=None,
                                                description="Fields selected at the root.")
+    fields: int | None = strawberry.field(default=None,
+                                          description="Fields selected, fragments expanded.")
     directives: int | None = strawberry.field(default=None, description="Directives used.")
     cost: int | None = strawberry.field(
         default=None, description="Fields counted, each list's selection times its size.")

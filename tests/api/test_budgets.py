@@ -23,7 +23,7 @@ from tests.conftest import GraphQLClient
 
 #: The users' budget of the application under test: small, so documents stay readable.
 LIMITS = {"budget_max_document_bytes": 1000, "budget_max_tokens": 40, "budget_max_depth": 4,
-          "budget_max_aliases": 3, "budget_max_root_fields": 3,
+          "budget_max_aliases": 3, "budget_max_root_fields": 3, "budget_max_fields": 41,
           "budget_max_directives": 2, "budget_max_cost": 51,
           "budgets_by_role": {"discipline": {"depth": 6, "aliases": 1}},
           "partner_budget_max_cost": 31}
@@ -45,13 +45,15 @@ AT_AND_ABOVE: dict[str, tuple[str, str, int, dict[str, Any]]] = {
                 "{ me { a: username b: username c: username d: username } }", 4, {}),
     "rootFields": ("{ __typename __typename __typename }",
                    "{ __typename __typename __typename __typename }", 4, {}),
+    "fields": ("{ me { ...F ...F } } fragment F on Me {" + " username" * 20 + " }",
+               "{ me { ...F ...F } } fragment F on Me {" + " username" * 21 + " }", 43, {}),
     "directives": ("{ me { username @skip(if: false) roles @skip(if: false) { role } } }",
                    "{ me { username @skip(if: false) roles @skip(if: false) { role } "
                    "cadre @skip(if: false) { id } } }", 3, {}),
     "cost": (PAGE, PAGE, 52, {"n": 51}),
 }
 LIMIT = {"documentBytes": 1000, "tokens": 40, "depth": 4, "aliases": 3, "rootFields": 3,
-         "directives": 2, "cost": 51}
+         "fields": 41, "directives": 2, "cost": 51}
 
 
 @pytest.fixture(scope="module")

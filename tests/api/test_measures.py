@@ -57,7 +57,13 @@ def test_fragments_are_expanded_where_they_are_spread():
     assert found.depth == 6  # cadres > edges > node > unit > parent > parent > name
     assert found.aliases == 3  # `again`, and `who` once per spread of Page
     assert found.root_fields == 2
+    assert found.fields == 2 * (1 + 7)  # cadres, edges, node, who, unit, parent ×2, name
     assert found.cost == 2 * (1 + 2 * (1 + (1 + (1 + (1 + (1 + (1 + 1)))))))
+
+
+def test_duplicated_fields_each_count_as_a_field_though_they_cost_one_answer():
+    found = measure("{ me { " + "username " * 500 + "} }")
+    assert (found.fields, found.cost) == (501, 501)
 
 
 def test_directives_are_counted_and_include_or_skip_count_the_worst_case():

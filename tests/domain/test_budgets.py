@@ -13,7 +13,7 @@ from domain.budgets import (
 from domain.errors import InvalidInput
 
 BASE = Budget(document_bytes=1000, tokens=100, depth=5, aliases=3, root_fields=2,
-              directives=4, cost=500)
+              fields=50, directives=4, cost=500)
 
 
 def test_a_caller_with_several_roles_gets_the_most_generous_limit_of_each_measure():
@@ -26,7 +26,7 @@ def test_a_caller_with_several_roles_gets_the_most_generous_limit_of_each_measur
 
 
 def test_an_override_replaces_only_the_measures_it_names():
-    assert BASE.overridden({"aliases": 0}) == Budget(1000, 100, 5, 0, 2, 4, 500)
+    assert BASE.overridden({"aliases": 0}) == Budget(1000, 100, 5, 0, 2, 50, 4, 500)
     assert BASE.overridden({}) is BASE
 
 
