@@ -58,6 +58,8 @@ def corpus() -> list[tuple[str, bytes]]:
     return [
         ("unit tree nested 8 deep", op(tree(8))),
         ("1,000 aliases of a 100-cadre page", op(aliases_page)),
+        ("10 aliases of a 100-cadre page (small)",
+         op("{ " + " ".join(f"p{i}: {PAGE}" for i in range(10)) + " }")),
         ("50,000 aliases of __typename", op(aliases_typename)),
         ("10 MB body", op("{ me { username } }" + " " * 10_000_000)),
         ("500 duplicated fields on me", op("{ me { " + "username " * 500 + "} }")),
