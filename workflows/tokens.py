@@ -161,6 +161,26 @@ async def allow_partner_operations(uow: UnitOfWork, scope: Scope, token_id: int,
     return token_id
 
 
+async def set_partner_token_budget(uow: UnitOfWork, scope: Scope, token_id: int,
+                                   budget: Mapping[str, int | None] | None,
+                                   now: datetime) -> int:
+    """Give a token its own operation limits, replacing those it had (none: the partner
+    defaults apply again); the next request with the token meets them, on every server.
+
+    Raises:
+        NotFound: no such token.
+        InvalidInput: an unknown measure or a limit below its minimum (``budget.<measure>``).
+    """
+    require_write(scope, scope.global_grants, ["PartnerToken.budget"])
+    token = await _token(uow, token_id, "tokenId")
+    token.budget = check_limits(budget or {}) or None
+    await audit.record(uow.session, actor=scope.principal, operation="setPartnerTokenBudget",
+                       record_type="PartnerToken", record_ids=[token_id], fields=["budget"],
+                       at=now)
+    await uow.commit()
+    return token_id
+
+
 async def _token(uow: UnitOfWork, token_id: int, field: str = "id") -> PartnerToken:
     token = await uow.session.get(PartnerToken, token_id)
     if token is None:

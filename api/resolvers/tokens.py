@@ -131,6 +131,17 @@ class TokenMutation:
                                                      ctx.now)
         return PartnerTokenPayload(token=await _token(info, token_id))
 
+    @strawberry.mutation(description="Set a partner token's own operation limits (null: the "
+                                     "partner defaults), from its next request on.")
+    async def set_partner_token_budget(self, info: strawberry.Info, token_id: strawberry.ID,
+                                       budget: OperationBudgetInput | None
+                                       ) -> PartnerTokenPayload:
+        ctx = info.context
+        found = await tokens.set_partner_token_budget(
+            ctx.uow, ctx.scope, decode_id(token_id, "tokenId"),
+            vars(budget) if budget is not None else None, ctx.now)
+        return PartnerTokenPayload(token=await _token(info, found))
+
     @strawberry.mutation(description="Register an operation partners may be allowed to run; "
                                      "its id is the SHA-256 of its text.")
     async def register_persisted_operation(

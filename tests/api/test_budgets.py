@@ -204,6 +204,36 @@ async def test_a_tokens_own_budget_loosens_or_tightens_the_partner_defaults(as_u
     assert refusal(await tighter.run(sha256(PARTNER_PAGE), n=4))["limit"] == 10
 
 
+SET_BUDGET = """mutation Set($t: ID!, $b: OperationBudgetInput) {
+  setPartnerTokenBudget(tokenId: $t, budget: $b) { token { id budget { cost } } } }"""
+
+
+async def test_an_admin_tightens_a_live_token_from_its_next_request_and_lifts_it(as_user,
+                                                                                budgeted):
+    admin = as_user("demo-admin")
+    issued = (await _issue(admin, PARTNER_PAGE, None))["data"]["issuePartnerToken"]
+    partner, token_id = Partner(budgeted, issued["secret"]), issued["token"]["id"]
+    assert allowed(await partner.run(sha256(PARTNER_PAGE), n=10))
+
+    tightened = await admin(SET_BUDGET, t=token_id, b={"cost": 10})
+    refused = await partner.run(sha256(PARTNER_PAGE), n=10)
+    lifted = await admin(SET_BUDGET, t=token_id, b=None)
+
+    assert tightened["data"]["setPartnerTokenBudget"]["token"]["budget"] == {"cost": 10}
+    assert refusal(refused)["limit"] == 10
+    assert lifted["data"]["setPartnerTokenBudget"]["token"]["budget"] is None
+    assert allowed(await partner.run(sha256(PARTNER_PAGE), n=10))
+
+
+async def test_only_the_admin_sets_a_tokens_budget(as_user):
+    admin = as_user("demo-admin")
+    issued = (await _issue(admin, PARTNER_PAGE, None))["data"]["issuePartnerToken"]
+
+    body = await as_user("demo-org")(SET_BUDGET, t=issued["token"]["id"], b={"cost": 10**6})
+
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
 async def test_an_admin_sees_a_tokens_own_budget(as_user):
     admin = as_user("demo-admin")
     body = await _issue(admin, PARTNER_PAGE, {"depth": 3, "cost": 500})
