@@ -28,7 +28,16 @@ from api.errors import HTTP_STATUS
 from api.measures import Measurement, count_tokens, measure_operation
 from api.settings import Settings, get_settings
 from authz.principal import PARTNER, Principal
-from domain.budgets import MEASURES, Budget, Exceeded, first_exceeded, most_generous
+from domain.budgets import (
+    MEASURES,
+    Budget,
+    Exceeded,
+    check_limits,
+    first_exceeded,
+    most_generous,
+)
+from domain.enums import Role
+from domain.errors import InvalidInput
 
 CODE = "OPERATION_TOO_COMPLEX"
 #: How each measure is named in ``extensions.measure`` and in the messages.
@@ -61,6 +70,21 @@ def budget_of(principal: Principal | None, settings: Settings) -> Budget:
     roles = {h.role.value for h in principal.holdings} if principal is not None else set()
     by_role = settings.budgets_by_role
     return most_generous([base.overridden(by_role.get(role, {})) for role in roles] or [base])
+
+
+def budget_settings_problem(settings: Settings) -> str | None:
+    """What is wrong with ``budgets_by_role`` (None: nothing), for refusing to start: an
+    unknown role or measure, or a limit below its minimum, would otherwise be found by
+    the first request of that role, or never."""
+    roles = sorted(role.value for role in Role)
+    for role, limits in settings.budgets_by_role.items():
+        if role not in roles:
+            return f"CADRE_BUDGETS_BY_ROLE names an unknown role '{role}' ({', '.join(roles)})"
+        try:
+            check_limits(limits)
+        except InvalidInput as error:
+            return f"CADRE_BUDGETS_BY_ROLE, role '{role}': {error.message}"
+    return None
 
 
 class OperationTooComplex(GraphQLError):

@@ -230,7 +230,12 @@ def serve(
     """Serve the API (GraphiQL at /graphql)."""
     import uvicorn
 
-    get_settings()  # refuse a bad configuration before binding the port
+    from api.budgets import budget_settings_problem
+
+    problem = budget_settings_problem(get_settings())  # refuse a bad configuration
+    if problem is not None:                              # before binding the port
+        typer.echo(f"configuration error: {problem}", err=True)
+        raise SystemExit(1)
     uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info",
                 access_log=False)
 
