@@ -7,7 +7,8 @@ from graphql import GraphQLError
 from strawberry.extensions import ValidationCache
 from strawberry.tools import merge_types
 
-from api.budgets import BudgetCache, OperationBudgets
+from api.budgets import CallerBudgets, OperationBudgets
+from api.documents import DocumentCache
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
@@ -44,15 +45,15 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
         compiled: run queries on the short execution path of `api.execution`; off runs
             graphql-core's general executor (the differential test compares the two).
     """
-    # One cache per schema: its views (partners') share it through the extension.
-    documents = BudgetCache()
+    # Caches of this schema, shared with its partner views through the extension.
+    documents, budgets = DocumentCache(), CallerBudgets()
     schema = CadreSchema(
         query=Query,
         mutation=Mutation,
         execution_context_class=CompiledExecutionContext if compiled else None,
         extensions=[
             ErrorPolicy,
-            lambda: OperationBudgets(documents),  # parses, within the caller's budget
+            lambda: OperationBudgets(documents, budgets),  # parses, within the caller's budget
             lambda: ValidationCache(maxsize=512),
         ],
     )

@@ -143,7 +143,8 @@ def budget_check_us() -> tuple[float, float]:
     """(cached, first time) cost in µs of the budget check of the roster page, in process."""
     from types import SimpleNamespace
 
-    from api.budgets import BudgetCache, OperationBudgets
+    from api.budgets import CallerBudgets, OperationBudgets
+    from api.documents import DocumentCache
     from api.schema import build_schema
     from api.settings import Settings
     from authz.principal import Holding, Principal
@@ -154,7 +155,7 @@ def budget_check_us() -> tuple[float, float]:
     principal = Principal(1, "demo-org", (Holding(Role.ORG, None),))
     cold = []
     for i in range(20):
-        extension = OperationBudgets(BudgetCache())
+        extension = OperationBudgets(DocumentCache(), CallerBudgets())
         extension.execution_context = SimpleNamespace(  # type: ignore[assignment]
             query=ROSTER + f" # {i}", operation_name=None, variables={"first": 100},
             schema=schema, graphql_document=None,

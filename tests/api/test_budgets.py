@@ -13,7 +13,7 @@ from graphql import get_introspection_query
 from sqlalchemy import text
 from strawberry.extensions import SchemaExtension
 
-import api.budgets
+import api.documents
 from api.app import create_app
 from api.budgets import OperationBudgets
 from api.execution import CompiledExecutionContext
@@ -166,13 +166,13 @@ async def test_a_huge_document_is_refused_before_it_is_read(budgeted, token):
 
 async def test_a_repeated_operation_is_measured_once_per_page_size(as_budgeted, monkeypatch):
     measured: list[Any] = []
-    original = api.budgets.measure_operation
+    original = api.documents.measure_operation
 
     def counting(*args: Any) -> Any:
         measured.append(args[3])
         return original(*args)
 
-    monkeypatch.setattr(api.budgets, "measure_operation", counting)
+    monkeypatch.setattr(api.documents, "measure_operation", counting)
     org, query = as_budgeted("demo-org"), PAGE + " # measured once"
 
     for n in (5, 5, 5, 6, 5):
