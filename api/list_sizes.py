@@ -87,5 +87,5 @@ def describe_weights(schema: GraphQLSchema) -> None:
         for field_name, field in graphql_type.fields.items():
             note = weight_note(type_name, field_name, field)
             if note is not None:
-                field.description = f"{field.description}\n\n{note}" if field.description \
+                field.description = f"{field.description}\n{note}" if field.description \
                     else note
