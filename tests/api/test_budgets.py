@@ -138,6 +138,13 @@ async def test_a_refusal_comes_before_validation(as_budgeted):
     assert refusal(body)["measure"] == "depth"
 
 
+async def test_a_document_within_budget_that_does_not_parse_answers_as_before(as_budgeted):
+    body = await as_budgeted("demo-org")("{ me { username }")
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert "Expected Name, found <EOF>" in error["message"]
+
+
 async def test_a_refusal_issues_no_sql_of_its_own(as_budgeted):
     org = as_budgeted("demo-org")
     await org("{ __typename }")  # the policy loaded, the token verified, once
