@@ -30,6 +30,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api.auth import INVALID_TOKEN, BearerTokenBackend, load_principal, unauthenticated
+from api.budgets import OperationTooComplex
 from api.context import Context
 from api.errors import present
 from api.graphiql import ide_page, ide_routes
@@ -129,13 +130,16 @@ class GraphQLEndpoint:
                 return rate_limited_response(decision)
             request.state.uow = uow
             request.state.principal = principal
-            context = await self._context(request, uow, principal)
             if principal.is_partner:
+                context = await self._context(request, uow, principal)
                 schema, query = await self.partners.prepare(request, context.policy, operation)
+                self._admit(query, operation, principal)
                 context.scope = partner_scope(context.scope, principal)
                 context.denials = Denials(context.scope.ever_readable())
             else:
                 query = await self._query_text(uow, operation)
+                self._admit(query, operation, principal)
+                context = await self._context(request, uow, principal)
                 schema = self._schema_for(query, context)
             result = await schema.execute(
                 query, variable_values=operation.variables, context_value=context,
@@ -143,6 +147,16 @@ class GraphQLEndpoint:
                 allowed_operation_types=_allowed(operation, query),
                 operation_extensions=operation.extensions)
             return graphql_response(_body(result), media_type)
+
+    def _admit(self, query: str, operation: Operation, principal: Principal) -> None:
+        """Refuse an operation over the caller's budget before any more SQL is spent on it."""
+        try:
+            self.schema.admission.admit(  # type: ignore[attr-defined]
+                self.schema._schema, query, operation.operation_name, operation.variables,
+                principal, self.settings)
+        except OperationTooComplex as refusal:
+            extensions = dict(refusal.extensions or {})
+            raise Refused(extensions.pop("code"), refusal.message, **extensions) from None
 
     async def _context(self, request: Request, uow: UnitOfWork,
                        principal: Principal) -> Context:

@@ -144,7 +144,8 @@ def principal_of_token(row: Any) -> Principal:
     return Principal(user_id=0, username=f"partner:{row.name}", holdings=(), kind=PARTNER,
                      token_id=row.id, scopes=frozenset(row.scopes),
                      unit_ids=frozenset(int(unit_id) for unit_id in row.unit_ids),
-                     include_subunits=row.include_subunits)
+                     include_subunits=row.include_subunits,
+                     budget=tuple(sorted((row.budget or {}).items())))
 
 
 class BearerTokenBackend(AuthenticationBackend):

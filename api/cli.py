@@ -230,7 +230,13 @@ def serve(
     """Serve the API (GraphiQL at /graphql)."""
     import uvicorn
 
-    settings = get_settings()  # refuse a bad configuration before binding the port
+    from api.budgets import budget_settings_problem
+
+    settings = get_settings()
+    problem = budget_settings_problem(settings)  # refuse a bad configuration
+    if problem is not None:                       # before binding the port
+        typer.echo(f"configuration error: {problem}", err=True)
+        raise SystemExit(1)
     # On SIGTERM, in-flight requests get this long to finish; then they are cancelled.
     uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info",
                 access_log=False, timeout_graceful_shutdown=settings.graceful_shutdown_seconds)

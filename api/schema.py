@@ -5,14 +5,15 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
+from api.budgets import Admission, OperationBudgets
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
 from api.inputs import install_input_checks
+from api.list_sizes import describe_weights
 from api.resolvers import cases, followups, mutations, policy, queries, tolerance
 from api.resolvers.audit import AuditQuery
 from api.resolvers.tokens import TokenMutation, TokenQuery
@@ -62,18 +63,22 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
         compiled: run queries on the short execution path of `api.execution`; off runs
             graphql-core's general executor (the differential test compares the two).
     """
+    # The budget check and its caches, shared with the partner views and the endpoint.
+    admission = Admission()
     schema = CadreSchema(
         query=Query,
         mutation=Mutation,
         execution_context_class=_CompiledHidingSuggestions if compiled else _HidingSuggestions,
         extensions=[
             ErrorPolicy,
-            lambda: ParserCache(maxsize=512),
+            lambda: OperationBudgets(admission),  # parses, within the caller's budget
             ValidationPolicy,
         ],
     )
     install_input_checks(schema)
     mark_plain_fields(schema, install_guards(schema) if guarded else {})
+    describe_weights(schema._schema)
+    schema.admission = admission  # type: ignore[attr-defined]
     return schema
 
 

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     db_pool_timeout_seconds: float = Field(2.0, gt=0)
     #: Seconds a client is asked to wait (``Retry-After``) when a dependency is down.
     retry_after_seconds: int = Field(2, ge=1)
+    #: Fields one operation may select, fragments expanded, and directives it may use
+    #: (users, partners): both bound what validation walks before anything runs.
+    budget_max_fields: int = Field(300, ge=1)
+    partner_budget_max_fields: int = Field(100, ge=1)
+    budget_max_directives: int = Field(50, ge=0)
+    partner_budget_max_directives: int = Field(10, ge=0)
 
     # -- Production posture (api.http, api.graphiql).
     #: Introspection answers each caller his own view of the schema; off: refused.

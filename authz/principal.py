@@ -36,6 +36,9 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     unit_ids: frozenset[int] = frozenset()
     include_subunits: bool = True
+    #: A partner token's own operation limits, ``(measure, limit)`` pairs replacing the
+    #: partner defaults (`domain.budgets`); none: the defaults apply.
+    budget: tuple[tuple[str, int], ...] = ()
 
     def holds(self, role: Role) -> bool:
         return any(h.role is role for h in self.holdings)

@@ -429,6 +429,9 @@ class PartnerToken(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The token's own operation limits, measure → limit (`domain.budgets`); NULL: the
+    #: partner defaults.
+    budget: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
 
 
 class PersistedOperation(Base):

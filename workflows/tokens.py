@@ -4,7 +4,7 @@ Each change commits once, with its audit event; the secret of a token is returne
 the caller once and stored only as a hash (`authz.tokens.hash_secret`).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -16,6 +16,7 @@ from db.models import PartnerToken, PersistedOperation, TokenOperation, Unit
 from db.queries import tokens as token_queries
 from db.uow import UnitOfWork
 from domain import limits
+from domain.budgets import check_limits
 from domain.errors import Conflict, InvalidInput, NotFound
 from workflows.records import flush_unique
 
@@ -26,7 +27,7 @@ SchemaCheck = Callable[[str], str | None]
 
 TOKEN_FIELDS = ["PartnerToken.name", "PartnerToken.agency", "PartnerToken.scopes",
                 "PartnerToken.units", "PartnerToken.includeSubunits",
-                "PartnerToken.expiresAt", "PartnerToken.operations"]
+                "PartnerToken.expiresAt", "PartnerToken.operations", "PartnerToken.budget"]
 MAX_TEXT, MAX_QUERY, MAX_ITEMS = limits.TOKEN_NAME, limits.OPERATION_TEXT, limits.LIST_ITEMS
 
 
@@ -41,12 +42,14 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
                               scopes: Sequence[str], unit_ids: Sequence[int],
                               include_subunits: bool, expires_at: datetime,
                               operations: Sequence[str], check: OperationCheck,
-                              now: datetime) -> tuple[int, str]:
+                              now: datetime,
+                              budget: Mapping[str, int | None] | None = None) -> tuple[int, str]:
     """Issue a token for a partner agency; returns its id and its secret (shown once).
 
     Raises:
         Forbidden: the caller is not the system administrator.
-        InvalidInput: a bad name, agency, scope, expiry or operation (named in ``field``).
+        InvalidInput: a bad name, agency, scope, expiry, operation or budget limit (named
+            in ``field``).
         NotFound: a unit or an operation does not exist.
         Conflict: a token of that name exists.
     """
@@ -54,6 +57,7 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
     name, agency = _text(name, "name"), _text(agency, "agency")
     granted = tokens.check_scopes(scopes)
     tokens.check_expiry(expires_at, now)
+    limits = check_limits(budget or {})
     units = await _existing_units(uow, unit_ids)
     hashes = await _checked_operations(uow, operations, granted, check)
     if await uow.session.scalar(select(PartnerToken.id).where(PartnerToken.name == name)):
@@ -62,7 +66,8 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
     token = PartnerToken(name=name, agency=agency, secret_hash=tokens.hash_secret(secret),
                          scopes=sorted(granted), unit_ids=units,
                          include_subunits=include_subunits, expires_at=expires_at,
-                         created_by=scope.principal.user_id, created_at=now)
+                         created_by=scope.principal.user_id, created_at=now,
+                         budget=limits or None)
     uow.session.add(token)
     await flush_unique(uow.session, "A token of that name exists.", "name")
     uow.session.add_all(TokenOperation(token_id=token.id, sha256=h) for h in hashes)
@@ -70,7 +75,8 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
     await audit.record(uow.session, actor=scope.principal, operation="issuePartnerToken",
                        record_type="PartnerToken", record_ids=[token.id],
                        fields=["name", "agency", "scopes", "unitIds", "includeSubunits",
-                               "expiresAt", "operations"], at=now)
+                               "expiresAt", "operations"] + (["budget"] if limits else []),
+                       at=now)
     await uow.commit()
     return token.id, secret
 
@@ -152,6 +158,26 @@ async def allow_partner_operations(uow: UnitOfWork, scope: Scope, token_id: int,
     await audit.record(uow.session, actor=scope.principal, operation="allowPartnerOperations",
                        record_type="PartnerToken", record_ids=[token_id],
                        fields=["operations"], at=now)
+    await uow.commit()
+    return token_id
+
+
+async def set_partner_token_budget(uow: UnitOfWork, scope: Scope, token_id: int,
+                                   budget: Mapping[str, int | None] | None,
+                                   now: datetime) -> int:
+    """Give a token its own operation limits, replacing those it had (none: the partner
+    defaults apply again); the next request with the token meets them, on every server.
+
+    Raises:
+        NotFound: no such token.
+        InvalidInput: an unknown measure or a limit below its minimum (``budget.<measure>``).
+    """
+    require_write(scope, scope.global_grants, ["PartnerToken.budget"])
+    token = await _token(uow, token_id, "tokenId")
+    token.budget = check_limits(budget or {}) or None
+    await audit.record(uow.session, actor=scope.principal, operation="setPartnerTokenBudget",
+                       record_type="PartnerToken", record_ids=[token_id], fields=["budget"],
+                       at=now)
     await uow.commit()
     return token_id
 

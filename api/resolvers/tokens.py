@@ -25,6 +25,19 @@ from workflows import tokens
 from workflows.tokens import OperationCheck, SchemaCheck
 
 
+@strawberry.input(description="Limits on one operation of a partner token; an omitted "
+                              "measure follows the partner default.")
+class OperationBudgetInput:
+    document_bytes: int | None = None
+    tokens: int | None = None
+    depth: int | None = None
+    aliases: int | None = None
+    root_fields: int | None = None
+    fields: int | None = None
+    directives: int | None = None
+    cost: int | None = None
+
+
 @strawberry.input(description="A scoped token for a partner agency.")
 class IssuePartnerTokenInput:
     name: str = text(limits.TOKEN_NAME, "A unique name, e.g. `audit-bureau-2026`.")
@@ -39,6 +52,9 @@ class IssuePartnerTokenInput:
     operations: list[str] | None = text(
         limits.OPERATION_HASH, "SHA-256 hashes of registered operations it may run.",
         each=True, default=None)
+    budget: OperationBudgetInput | None = strawberry.field(
+        default=None, description="Its own operation limits, tighter or looser than the "
+                                  "partner defaults.")
 
 
 @strawberry.input(description="An operation partners may be allowed to run.")
@@ -108,7 +124,8 @@ class TokenMutation:
             unit_ids=[decode_id(u, "unitIds") for u in input.unit_ids],
             include_subunits=input.include_subunits,
             expires_at=decode_time(input.expires_at, "expiresAt"),
-            operations=input.operations or [], check=_operation_check(info), now=ctx.now)
+            operations=input.operations or [], check=_operation_check(info), now=ctx.now,
+            budget=vars(input.budget) if input.budget is not None else None)
         return IssuePartnerTokenPayload(secret=secret, token=await _token(info, token_id))
 
     @strawberry.mutation(description="Revoke a partner token, at once on every server.")
@@ -118,6 +135,17 @@ class TokenMutation:
         token_id = await tokens.revoke_partner_token(ctx.uow, ctx.scope, decode_id(id),
                                                      ctx.now)
         return PartnerTokenPayload(token=await _token(info, token_id))
+
+    @strawberry.mutation(description="Set a partner token's own operation limits (null: the "
+                                     "partner defaults), from its next request on.")
+    async def set_partner_token_budget(self, info: strawberry.Info, token_id: strawberry.ID,
+                                       budget: OperationBudgetInput | None
+                                       ) -> PartnerTokenPayload:
+        ctx = info.context
+        found = await tokens.set_partner_token_budget(
+            ctx.uow, ctx.scope, decode_id(token_id, "tokenId"),
+            vars(budget) if budget is not None else None, ctx.now)
+        return PartnerTokenPayload(token=await _token(info, found))
 
     @strawberry.mutation(description="Register an operation partners may be allowed to run; "
                                      "its id is the SHA-256 of its text.")

@@ -22,6 +22,26 @@ class PersistedOperation:
     allowed: Allowed
 
 
+@strawberry.type(description="Limits on one operation of a partner token (see the README, "
+                             "'Operation budgets'); a null measure follows the partner "
+                             "default.")
+class OperationBudget:
+    document_bytes: int | None = strawberry.field(default=None,
+                                                  description="Bytes of the document.")
+    tokens: int | None = strawberry.field(default=None,
+                                          description="Tokens of the document, comments too.")
+    depth: int | None = strawberry.field(default=None, description="Nesting of selections.")
+    aliases: int | None = strawberry.field(default=None,
+                                           description="Aliases, fragments expanded.")
+    root_fields: int | None = strawberry.field(default=None,
+                                               description="Fields selected at the root.")
+    fields: int | None = strawberry.field(default=None,
+                                          description="Fields selected, fragments expanded.")
+    directives: int | None = strawberry.field(default=None, description="Directives used.")
+    cost: int | None = strawberry.field(
+        default=None, description="Fields counted, each list's selection times its size.")
+
+
 @strawberry.type(description="A scoped token of a partner agency (the secret is never shown "
                              "again after issue).")
 class PartnerToken:
@@ -39,6 +59,8 @@ class PartnerToken:
         description="Last request with the token, to within a minute.")
     operations: list[PersistedOperation] | None = strawberry.field(
         description="The persisted operations the token may run.")
+    budget: OperationBudget | None = strawberry.field(
+        description="The token's own operation limits; null: the partner defaults.")
     unit_ids: strawberry.Private[list[int]]
     allowed: Allowed
 
@@ -79,4 +101,5 @@ def token_from_row(row: Any, operations: Sequence[Any], allowed: frozenset[str],
         active=row.revoked_at is None and row.expires_at > now, created_at=row.created_at,
         last_used_at=row.last_used_at,
         operations=[operation_from_row(op, allowed) for op in operations],
+        budget=OperationBudget(**row.budget) if row.budget else None,
         unit_ids=[int(u) for u in row.unit_ids], allowed=allowed)

@@ -16,7 +16,7 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 _BY_HASH = select(PartnerToken.id, PartnerToken.name, PartnerToken.scopes,
                   PartnerToken.unit_ids, PartnerToken.include_subunits,
                   PartnerToken.expires_at, PartnerToken.revoked_at,
-                  PartnerToken.last_used_at).where(
+                  PartnerToken.last_used_at, PartnerToken.budget).where(
     PartnerToken.secret_hash == bindparam("secret_hash"))
 
 _ASSIGNED = (select(PersistedOperation.query)

@@ -214,6 +214,19 @@ def test_export_schema_writes_exactly_the_repository_schema_file(run, tmp_path):
 # --- cadre serve ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("budgets", "named"), [
+    ('{"discipline": {"breadth": 5}}', "Unknown budget measure 'breadth'"),
+    ('{"disciplne": {"cost": 5}}', "unknown role 'disciplne'"),
+    ('{"org": {"depth": 1}}', "depth limit must be at least 2"),
+])
+def test_serve_with_a_wrong_budget_for_a_role_refuses_to_start(run, budgets, named):
+    result = run("serve", "--port", "8149", timeout=30, CADRE_BUDGETS_BY_ROLE=budgets)
+
+    assert result.returncode == 1
+    assert named in result.stderr and "configuration error" in result.stderr
+    assert "Uvicorn running" not in result.stdout + result.stderr
+
+
 def test_serve_in_production_without_a_jwt_secret_refuses_to_start(run):
     # A hang (the server actually starting) raises TimeoutExpired and fails the test.
     with socket.socket() as probe:  # a free port, so a wrongly started server binds cleanly

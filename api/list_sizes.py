@@ -1,0 +1,91 @@
+"""How many items each list field of the schema is counted as in an operation's cost.
+
+A paginated field (one with a ``first`` argument) counts ``first`` items: the value
+the operation gives, else the argument's default, never more than the largest page.
+Every other list of objects has a declared size here: a sound upper estimate of what
+one answer holds for a city's records, not the demo's counts. A test requires every
+list of objects in the schema to be paginated or listed here, so a new list field
+cannot slip past the cost budget. Each field's description states its weight.
+"""
+
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLType,
+    get_named_type,
+)
+
+#: The argument that sizes a paginated field.
+PAGE_ARGUMENT = "first"
+
+#: Declared sizes of unpaginated lists of objects, as ``Type.field`` → items counted.
+LIST_SIZES: dict[str, int] = {
+    # A connection's edges are sized by its ``first``: the page is counted there.
+    "CadreConnection.edges": 1,
+    "AuditEventConnection.edges": 1,
+    # The unit tree: a prefecture-level city has some 200 units; a unit, up to 30 below it.
+    "Query.units": 200,
+    "Unit.children": 30,
+    "PartnerToken.units": 20,
+    # One cadre's file: a decade of annual and periodic evaluations, findings, labels.
+    "Cadre.evaluations": 20,
+    "Cadre.findings": 10,
+    "Cadre.labels": 5,
+    # The procedure: seven stages and an appeal; re-checks every six months.
+    "AdjustmentCase.steps": 10,
+    "FollowUp.checks": 10,
+    "FollowUp.retrainings": 5,
+    "Me.roles": 5,
+    "UserAccount.roles": 5,
+    # Catalogues and administration.
+    "Query.negativeList": 50,
+    "Query.toleranceList": 50,
+    "Query.users": 500,
+    "PolicyView.rules": 500,
+    "Query.partnerTokens": 50,
+    "Query.persistedOperations": 100,
+    "PartnerToken.operations": 50,
+    # Worklists of the organization department and the discipline commission.
+    "Query.adjustmentCases": 200,
+    "Query.overdueAppeals": 50,
+    "Query.findingStatements": 10,
+    "Query.promotionCandidates": 200,
+    "Query.reinstatementCandidates": 100,
+    "Query.followUps": 200,
+}
+
+
+def is_object_list(graphql_type: GraphQLType) -> bool:
+    """Whether a field of this type answers a list of objects."""
+    inner = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+    return isinstance(inner, GraphQLList) and isinstance(get_named_type(inner),
+                                                         GraphQLObjectType)
+
+
+def weight_note(type_name: str, field_name: str, field: GraphQLField) -> str | None:
+    """The sentence a field's description carries about its cost weight (None: weight 1)."""
+    if PAGE_ARGUMENT in field.args:
+        return ("Budget cost: each of up to `first` items counts its selection (the "
+                "default page when `first` is absent).")
+    size = LIST_SIZES.get(f"{type_name}.{field_name}")
+    if size == 1:
+        return "Budget cost: sized by the connection's `first`."
+    if size is not None:
+        return f"Budget cost: counted as {size} items (declared list size), each with its " \
+               "selection."
+    return None
+
+
+def describe_weights(schema: GraphQLSchema) -> None:
+    """Append each weighted field's cost note to its description (schema build time)."""
+    for type_name, graphql_type in schema.type_map.items():
+        if type_name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field_name, field in graphql_type.fields.items():
+            note = weight_note(type_name, field_name, field)
+            if note is not None:
+                field.description = f"{field.description}\n{note}" if field.description \
+                    else note
