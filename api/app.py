@@ -24,6 +24,7 @@ from api.auth import INVALID_TOKEN, BearerTokenBackend, load_principal, unauthen
 from api.context import Context
 from api.graphiql import ide_page, ide_routes
 from api.guard import Denials
+from api.outages import OutageMiddleware, connection_limits, outage_headers
 from api.partners import PartnerGateway
 from api.policy_sync import PolicyService
 from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
@@ -62,6 +63,16 @@ class CadreGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """Strawberry's response; an operation refused as UNAVAILABLE answers 503 with
+        Retry-After (api.outages)."""
+        response = super().create_response(response_data, sub_response)
+        outage = outage_headers(response_data, self.services.settings.retry_after_seconds)
+        if outage is not None:
+            response.status_code = outage[0]
+            response.headers.update(outage[1])
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services = self.services
@@ -106,7 +117,7 @@ class GraphQLEndpoint:
         if request.method == "GET" and "query" not in request.query_params:
             await HTMLResponse(ide_page())(scope, receive, send)
             return
-        async with UnitOfWork(self.services.sessions) as uow:
+        async with UnitOfWork(self.services.sessions, deferred=True) as uow:
             principal = await load_principal(uow.session, request.user)
             if principal is None:
                 refusal = (unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
@@ -130,7 +141,7 @@ class GraphQLEndpoint:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The application for ``settings`` (read from the environment when omitted)."""
     settings = settings or get_settings()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, limits=connection_limits(settings))
     sessions = create_sessionmaker(engine)
     endpoint = GraphQLEndpoint(build_schema(guarded=settings.authz_enabled,
                                             compiled=settings.compiled_execution))
@@ -154,7 +165,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", endpoint.health),
             *ide_routes(settings.ide_assets),
         ],
-        middleware=[Middleware(AuthenticationMiddleware, backend=backend,
+        middleware=[Middleware(OutageMiddleware,
+                               retry_after_seconds=settings.retry_after_seconds),
+                    Middleware(AuthenticationMiddleware, backend=backend,
                                on_error=unauthenticated)],
         lifespan=lifespan,
     )

@@ -7,6 +7,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
+from api.commits import install_savepoints
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
@@ -53,6 +54,7 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
         ],
     )
     mark_plain_fields(schema, install_guards(schema) if guarded else {})
+    install_savepoints(schema)
     return schema
 
 
