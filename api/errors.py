@@ -129,7 +129,10 @@ class ErrorPolicy(SchemaExtension):
                 mutation = self.execution_context.operation_type is OperationType.MUTATION
                 await commit_operation(context, result, mutation=mutation)
             except Exception as fault:  # noqa: BLE001 - any failure withholds the answer
-                log.error("operation not committed; answer withheld", exc_info=fault)
+                if is_unavailable(fault):
+                    log.warning("operation not committed, answer withheld: %r", fault)
+                else:
+                    log.error("operation not committed; answer withheld", exc_info=fault)
                 failure = GraphQLError(INTERNAL_MESSAGE, original_error=fault)
                 await _roll_back(context)
         if failure is not None:

@@ -73,9 +73,10 @@ class Cluster:
                               f"-c unix_socket_directories={self.folder} -c fsync=off",
                   "start")
 
-    def stop(self) -> None:
-        """Stop the server at once (fast shutdown: open sessions are terminated)."""
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server at once: ``fast`` terminates open sessions and shuts down
+        cleanly, ``immediate`` kills it as a crash would (recovery at the next start)."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def accepting(self) -> bool:
         """Whether the server accepts connections now."""

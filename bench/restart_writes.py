@@ -7,7 +7,8 @@ server), migrates and seeds it with the ``cadre`` command, starts the API as a
 uvicorn process on ``--port``, and lets ``--clients`` clients, each on one keep-alive
 connection, create cadres as ``demo-org`` for ``--seconds``. Every write carries a
 unique identity number and a marker in its position. Half way, PostgreSQL is
-stopped (fast shutdown), left down ``--down`` seconds and started again.
+stopped (fast shutdown, or ``--mode immediate``: killed as in a crash), left down
+``--down`` seconds and started again.
 
 Then it checks, against the database:
 - every acknowledged write is present;
@@ -79,8 +80,12 @@ class Report:
     accepting_at: float
     stopped_at: float
     failures: list[str] = field(default_factory=list)
-    #: Tracebacks the server logged: faults of ours, not outages.
-    server_tracebacks: int = 0
+    #: What the server logged: tracebacks are faults of ours, not outages.
+    server_log: str = ""
+
+    @property
+    def server_tracebacks(self) -> int:
+        return self.server_log.count("Traceback")
 
     @property
     def acknowledged(self) -> list[Attempt]:
@@ -202,7 +207,7 @@ async def present_id_numbers(cluster: Cluster, run: str) -> set[str]:
 
 
 async def drive(cluster: Cluster, port: int, token: str, *, seconds: float, clients: int,
-                down: float) -> Report:
+                down: float, mode: str) -> Report:
     run = str(int(time.time()))
     attempts: list[Attempt] = []
     serials = Serials()
@@ -213,7 +218,7 @@ async def drive(cluster: Cluster, port: int, token: str, *, seconds: float, clie
              for n in range(clients)]
     await asyncio.sleep(seconds / 2)
     stopped_at = time.monotonic()
-    await asyncio.to_thread(cluster.stop)
+    await asyncio.to_thread(cluster.stop, mode)
     await asyncio.sleep(down)
     await asyncio.to_thread(cluster.start, False)
     accepting_at = await asyncio.to_thread(cluster.wait_accepting)
@@ -253,7 +258,7 @@ def check(report: Report, recovery_limit: float) -> Report:
 
 
 def run(*, seconds: float, clients: int, port: int, pg_port: int, down: float,
-        recovery_limit: float, size: int = 300) -> Report:
+        recovery_limit: float, size: int = 300, mode: str = "fast") -> Report:
     """Prepare a cluster and a server, drive the writes across a restart, check them."""
     cluster = Cluster(pg_port).create()
     api = None
@@ -267,9 +272,9 @@ def run(*, seconds: float, clients: int, port: int, pg_port: int, down: float,
         token = cadre("token", "issue", "demo-org", env=env)
         api = start_api(port, env, log)
         report = asyncio.run(drive(cluster, port, token, seconds=seconds, clients=clients,
-                                   down=down))
+                                   down=down, mode=mode))
         log.seek(0)
-        report.server_tracebacks = log.read().count(b"Traceback")
+        report.server_log = log.read().decode(errors="replace")
         return check(report, recovery_limit)
     finally:
         if api is not None:
@@ -285,13 +290,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--down", type=float, default=2.0, help="seconds PostgreSQL is down")
+    parser.add_argument("--mode", choices=("fast", "immediate"), default="fast",
+                        help="how PostgreSQL stops: fast shutdown, or killed as in a crash")
     parser.add_argument("--port", type=int, default=8200)
     parser.add_argument("--pg-port", type=int, default=55432)
     parser.add_argument("--recovery", type=float, default=1.0,
                         help="seconds allowed from PostgreSQL accepting to a successful write")
     args = parser.parse_args()
     report = run(seconds=args.seconds, clients=args.clients, port=args.port,
-                 pg_port=args.pg_port, down=args.down, recovery_limit=args.recovery)
+                 pg_port=args.pg_port, down=args.down, recovery_limit=args.recovery,
+                 mode=args.mode)
+    if report.server_tracebacks:
+        print(report.server_log, file=sys.stderr)
     print(json.dumps(report.summary(), indent=2, ensure_ascii=False))
     raise SystemExit(1 if report.failures else 0)
 
