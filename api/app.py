@@ -44,6 +44,7 @@ from api.http import (
     response_media_type,
     wants_ide,
 )
+from api.outages import OutageMiddleware, connection_limits, outage_headers
 from api.partner_schema import user_schema
 from api.partners import PartnerGateway, partner_scope
 from api.policy_sync import PolicyService
@@ -102,7 +103,10 @@ class GraphQLEndpoint:
         else:
             deadline = self.settings.request_timeout_seconds
             try:
-                async with asyncio.timeout(deadline):
+                # The operation holds the deadline off once its commit begins (api.commits):
+                # a change that commits is answered as committed.
+                async with asyncio.timeout(deadline) as timeout:
+                    request.state.deadline = timeout
                     response = await self._answer(request, media_type)
             except TimeoutError:
                 log.warning("request cancelled after %s s", deadline)
@@ -119,7 +123,8 @@ class GraphQLEndpoint:
         if not request.user.is_authenticated:
             return unauthenticated()
         operation = await read_operation(request, self.settings)
-        async with UnitOfWork(services.sessions) as uow:
+        # One transaction, committed once, by the operation, before the answer leaves.
+        async with UnitOfWork(services.sessions, deferred=True) as uow:
             principal = await load_principal(uow.session, request.user)
             if principal is None:
                 return unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
@@ -146,7 +151,11 @@ class GraphQLEndpoint:
                 operation_name=operation.operation_name,
                 allowed_operation_types=_allowed(operation, query),
                 operation_extensions=operation.extensions)
-            return graphql_response(_body(result), media_type)
+            body = _body(result)
+            outage = outage_headers(body, self.settings.retry_after_seconds)
+            if outage is not None:
+                return graphql_response(body, media_type, status=outage[0], headers=outage[1])
+            return graphql_response(body, media_type)
 
     def _admit(self, query: str, operation: Operation, principal: Principal) -> None:
         """Refuse an operation over the caller's budget before any more SQL is spent on it."""
@@ -171,7 +180,7 @@ class GraphQLEndpoint:
         return Context(request=request, settings=services.settings, principal=principal,
                        scope=scope, uow=uow, units=units,
                        denials=Denials(scope.ever_readable()), policies=services.policies,
-                       policy=policy)
+                       policy=policy, deadline=getattr(request.state, "deadline", None))
 
     async def _query_text(self, uow: UnitOfWork, operation: Operation) -> str:
         """The request's query text, or the registered operation its hash names."""
@@ -228,7 +237,7 @@ def _body(result: ExecutionResult) -> dict[str, object]:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The application for ``settings`` (read from the environment when omitted)."""
     settings = settings or get_settings()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, limits=connection_limits(settings))
     sessions = create_sessionmaker(engine)
     endpoint = GraphQLEndpoint(build_schema(guarded=settings.authz_enabled,
                                             compiled=settings.compiled_execution), settings)
@@ -259,6 +268,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                       "X-Request-ID"],
                        expose_headers=["Retry-After", "X-Request-ID"], max_age=600),
             Middleware(SecurityHeaders),
+            # Whatever escapes answers JSON: 503 UNAVAILABLE when a dependency is down.
+            Middleware(OutageMiddleware, retry_after_seconds=settings.retry_after_seconds),
             Middleware(AuthenticationMiddleware, backend=backend, on_error=unauthenticated),
         ],
         lifespan=lifespan,

@@ -1,5 +1,6 @@
 """The per-request context every resolver receives."""
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -31,3 +32,5 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: Audited values the answer returned, recorded at the end of the operation.
     reads: ReadLog = field(default_factory=ReadLog)
+    #: The request deadline; the commit point holds it off (`api.commits`).
+    deadline: asyncio.Timeout | None = None

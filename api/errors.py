@@ -1,9 +1,11 @@
 """Typed GraphQL errors: every error leaves with an ``extensions.code``.
 
 Codes: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT,
-GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, and INTERNAL for faults, whose
-message is masked. `HTTP_STATUS` gives the status of an answer refused as a whole
-with each code.
+GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, UNAVAILABLE when the database or
+Redis cannot serve (down, restarting, a lock or statement timeout: see `api.faults`),
+and INTERNAL for faults. The messages of the last two are masked. An operation that
+met UNAVAILABLE is answered as a whole with it, without data. `HTTP_STATUS` gives
+the status of an answer refused as a whole with each code.
 """
 
 import logging
@@ -14,11 +16,13 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from api.reads import write_reads
+from api.commits import commit_operation
+from api.faults import is_unavailable
 from domain.errors import DomainError
 
 log = logging.getLogger("cadre.errors")
 INTERNAL_MESSAGE = "Internal server error."
+UNAVAILABLE_MESSAGE = "The service is unavailable for a moment; retry shortly."
 
 #: The HTTP status of an answer refused as a whole (no data) with this code.
 HTTP_STATUS: dict[str, int] = {
@@ -65,6 +69,8 @@ def classify(error: GraphQLError) -> str:
             return "GRAPHQL_VALIDATION_FAILED"
     if isinstance(original, GraphQLError):
         return classify(original)
+    if is_unavailable(original):
+        return "UNAVAILABLE"
     return "INTERNAL"
 
 
@@ -78,6 +84,8 @@ def present(error: GraphQLError) -> GraphQLError:
         extensions["field"] = original.field
     if code == "INTERNAL":
         message = INTERNAL_MESSAGE
+    elif code == "UNAVAILABLE":
+        message = UNAVAILABLE_MESSAGE
     return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
 
 
@@ -87,16 +95,21 @@ def log_errors(errors: list[GraphQLError]) -> None:
         code = classify(error)
         if code == "INTERNAL":
             log.error("internal error at %s", error.path, exc_info=error.original_error)
+        elif code == "UNAVAILABLE":
+            log.warning("dependency unavailable at %s: %r", error.path, error.original_error)
         else:
             log.info("request refused: %s %s (path %s)", code, error.message, error.path)
 
 
 class ErrorPolicy(SchemaExtension):
-    """Ends every operation: records its audited reads, then codes every error, masks
+    """Ends every operation: commits it (`api.commits`), then codes every error, masks
     faults, and adds the field denials of the request.
 
-    The reads are recorded here, before the answer leaves, because an answer whose
-    record could not be written must not leave at all.
+    The commit happens here, after the result exists and before the answer leaves,
+    because an answer must say "done" exactly when its change and its audited reads
+    were committed. An operation that met an unavailable dependency is rolled back and
+    answered as a whole with UNAVAILABLE (HTTP 503): a partial answer would hide which
+    of its parts were lost.
     """
 
     async def on_operation(self) -> AsyncIterator[None]:
@@ -106,18 +119,40 @@ class ErrorPolicy(SchemaExtension):
             return
         context = self.execution_context.context
         denials = getattr(context, "denials", None)
-        reads = getattr(context, "reads", None)
-        if reads and getattr(result, "data", None) is not None:
+        errors = list(getattr(result, "errors", None) or [])
+        unavailable = [error for error in errors if classify(error) == "UNAVAILABLE"]
+        failure: GraphQLError | None = unavailable[0] if unavailable else None
+        if failure is not None:
+            await _roll_back(context)
+        elif getattr(context, "uow", None) is not None:
             try:
-                mutation = self.execution_context.operation_type is OperationType.MUTATION
-                await write_reads(context, fresh_transaction=mutation or bool(result.errors))
+                execution = self.execution_context
+                mutation = (execution.graphql_document is not None  # None: it did not parse
+                            and execution.operation_type is OperationType.MUTATION)
+                await commit_operation(context, result, mutation=mutation)
             except Exception as fault:  # noqa: BLE001 - any failure withholds the answer
-                log.error("audited read not recorded; answer withheld", exc_info=fault)
-                result.data = None
-                result.errors = [GraphQLError(INTERNAL_MESSAGE, original_error=fault)]
-                if denials is not None:
-                    denials.clear()
-        errors = [present(error) for error in (getattr(result, "errors", None) or [])]
+                if is_unavailable(fault):
+                    log.warning("operation not committed, answer withheld: %r", fault)
+                else:
+                    log.error("operation not committed; answer withheld", exc_info=fault)
+                failure = GraphQLError(INTERNAL_MESSAGE, original_error=fault)
+                await _roll_back(context)
+        if failure is not None:
+            result.data = None
+            errors = [failure]
+            if denials is not None:
+                denials.clear()
+        presented = [present(error) for error in errors]
         if denials is not None:
-            errors.extend(denials.errors())
-        result.errors = errors or None
+            presented.extend(denials.errors())
+        result.errors = presented or None
+
+
+async def _roll_back(context: Any) -> None:
+    uow = getattr(context, "uow", None)
+    if uow is None:
+        return
+    try:
+        await uow.rollback()
+    except Exception:  # noqa: BLE001 - a lost transaction is discarded by the server anyway
+        log.warning("rollback failed", exc_info=True)

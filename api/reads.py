@@ -4,7 +4,8 @@ Fields in the policy group ``audited`` (see `authz.audited`) are noted where the
 values are produced: on the short query path (`api.execution`) and, for every
 other path, by a wrapper installed once on their resolvers. Noting a value costs
 one list append. At the end of the operation `write_reads` turns the notes into
-one event per record type and commits it; when that fails the answer is withheld.
+one event per record type, committed with the operation; when that fails the answer
+is withheld.
 """
 
 from collections import defaultdict
@@ -93,27 +94,19 @@ def _attribute(schema: strawberry.Schema, type_name: str, field_name: str) -> An
     return lambda root, _info, **_kwargs: getattr(root, python_name)
 
 
-async def write_reads(context: Any, *, fresh_transaction: bool) -> None:
-    """Write one ``read`` event per record type noted in ``context.reads`` and commit them.
+async def write_reads(context: Any) -> None:
+    """Write one ``read`` event per record type noted in ``context.reads``.
+
+    The events go into the request's transaction and commit with it, at the request's
+    commit point (`api.commits`), so an answer whose reads could not be recorded never
+    leaves.
 
     Args:
         context: the request's context (its reads, unit of work, principal, time).
-        fresh_transaction: roll back what the operation left uncommitted first; for a
-            mutation, or any operation that met an error. Every workflow commits its
-            own change, so what remains is the residue of one that failed (or a
-            transaction a fault left unusable). A clean query's reads are recorded in
-            its own transaction, which saves two round trips.
-
-    Raises:
-        Exception: whatever the audit write raised; the caller withholds the answer.
     """
     reads: ReadLog = context.reads
-    uow = context.uow
-    if fresh_transaction:
-        await uow.rollback()
     for record_type, record_ids, fields in reads.events():
-        await audit.record(uow.session, actor=context.principal, operation=READ_OPERATION,
-                           record_type=record_type, record_ids=record_ids, fields=fields,
-                           at=context.now)
-    await uow.commit()
+        await audit.record(context.uow.session, actor=context.principal,
+                           operation=READ_OPERATION, record_type=record_type,
+                           record_ids=record_ids, fields=fields, at=context.now)
     reads.clear()

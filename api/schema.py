@@ -9,6 +9,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
 from api.budgets import Admission, OperationBudgets
+from api.commits import install_savepoints
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.guard import install_guards
@@ -79,6 +80,7 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
     mark_plain_fields(schema, install_guards(schema) if guarded else {})
     describe_weights(schema._schema)
     schema.admission = admission  # type: ignore[attr-defined]
+    install_savepoints(schema)
     return schema
 
 

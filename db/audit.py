@@ -6,8 +6,8 @@ which takes its lock on PostgreSQL and the write lock on SQLite, so concurrent
 transactions append one after the other and the chain never forks.
 
 Only columns are read and written here, never ORM objects of the head: a
-session reused across transactions (a mutation that commits, then records the
-reads of its answer) must not seal against a head it loaded earlier.
+session reused across transactions (a query whose reads are recorded after a
+rollback) must not seal against a head it loaded earlier.
 """
 
 from collections.abc import Sequence

@@ -1,11 +1,51 @@
-"""Engine construction for the embedded SQLite default and for PostgreSQL."""
+"""Engine construction for the embedded SQLite default and for PostgreSQL.
 
+Every engine pings a pooled connection before handing it out, so a database that
+restarted while the pool was idle costs one reconnect, not a failed request. The
+API's engine also carries `ConnectionLimits`: no statement, lock wait or idle
+transaction of a request can hold a connection for long, and a request waiting for
+a pooled connection gives up after ``pool_timeout_seconds``. Commands (migrations,
+seeding) run without limits, since a long migration must not be cut off half way.
+"""
+
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+#: SQLite's busy timeout without limits (the sqlite3 module's own default).
+SQLITE_BUSY_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """Time limits on one engine's connections; 0 leaves a PostgreSQL limit off.
+
+    Attributes:
+        statement_timeout_ms: longest statement (PostgreSQL ``statement_timeout``).
+        lock_timeout_ms: longest wait for a lock (``lock_timeout``; SQLite's busy
+            timeout when set).
+        idle_in_transaction_timeout_ms: longest idle time inside an open transaction
+            (``idle_in_transaction_session_timeout``).
+        pool_timeout_seconds: longest wait for a pooled connection.
+    """
+
+    statement_timeout_ms: int = 0
+    lock_timeout_ms: int = 0
+    idle_in_transaction_timeout_ms: int = 0
+    pool_timeout_seconds: float = 30.0
+
+    def server_settings(self) -> dict[str, str]:
+        """The PostgreSQL session settings, as asyncpg sends them at connection start."""
+        return {"statement_timeout": str(self.statement_timeout_ms),
+                "lock_timeout": str(self.lock_timeout_ms),
+                "idle_in_transaction_session_timeout": str(self.idle_in_transaction_timeout_ms)}
+
+    def sqlite_busy_seconds(self) -> float:
+        return self.lock_timeout_ms / 1000 if self.lock_timeout_ms else SQLITE_BUSY_SECONDS
 
 
 def is_sqlite(url: str) -> bool:
@@ -19,16 +59,33 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for ``url``; for SQLite the file's folder is created."""
+def create_engine(url: str, *, pool_size: int = 10,
+                  limits: ConnectionLimits | None = None) -> AsyncEngine:
+    """An async engine for ``url``; for SQLite the file's folder is created.
+
+    Args:
+        url: the database URL.
+        pool_size: pooled PostgreSQL connections (as many again may overflow).
+        limits: time limits for the API's connections; None (commands, tests' own
+            set-up) leaves statements and transactions unbounded.
+    """
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        busy = limits.sqlite_busy_seconds() if limits else SQLITE_BUSY_SECONDS
+        engine = create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": busy})
         event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    if limits is None:
+        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                                   pool_pre_ping=True)
+    # Connecting is bounded like waiting for the pool: an unreachable host answers
+    # UNAVAILABLE in seconds, not after asyncpg's default minute.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                               pool_pre_ping=True, pool_timeout=limits.pool_timeout_seconds,
+                               connect_args={"server_settings": limits.server_settings(),
+                                             "timeout": limits.pool_timeout_seconds})
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -1,16 +1,40 @@
-"""The unit of work: one session, one commit point; leaving without commit rolls back."""
+"""The unit of work: one session, one commit point; leaving without commit rolls back.
 
+Workflows end with `UnitOfWork.complete`: their change is whole. Where it becomes
+durable depends on who runs them. A command commits each completed change at once.
+A request's unit is *deferred*: a completed change is only flushed, and the request
+commits once, with `commit`, after its answer (the payload read back, the audited
+reads) is built in the same transaction. So an answer says "done" exactly when the
+commit succeeded, and a commit that fails turns the whole answer into an error.
+"""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger("cadre.uow")
 
 
 class UnitOfWork:
-    """Wraps one database session for one request or one command."""
+    """Wraps one database session for one request or one command.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    Args:
+        sessions: the session factory.
+        deferred: a request's unit: `complete` flushes, and only `commit` commits.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
+                 deferred: bool = False) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self.deferred = deferred
+        #: Whether a completed change waits for the commit point.
+        self.pending = False
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -27,15 +51,68 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._session is not None:
-            await self._session.rollback()
-            await self._session.close()
-            self._session = None
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            await session.rollback()
+            await session.close()
+        except Exception:  # noqa: BLE001 - the server discards a transaction it lost
+            # Raising here would replace the request's own outcome (often an answer
+            # already sent) with a fault about a connection nobody can use any more.
+            log.warning("rollback failed; connection discarded", exc_info=True)
+            await session.invalidate()
+
+    async def complete(self) -> None:
+        """End a workflow's change: commit it now, or, deferred, flush it for `commit`."""
+        if self._session is None:
+            return
+        if self.deferred:
+            await self._session.flush()
+            self.pending = True
+        else:
+            await self.commit()
 
     async def commit(self) -> None:
+        """Commit what the session holds, then run the `after_commit` callbacks.
+
+        A callback that fails is logged, not raised: the change is committed, and
+        the answer must say so.
+        """
         if self._session is not None:
             await self._session.commit()
+        self.pending = False
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:  # noqa: BLE001 - see above
+                log.error("after-commit step failed", exc_info=True)
 
     async def rollback(self) -> None:
         if self._session is not None:
             await self._session.rollback()
+        self.pending = False
+        self._after_commit.clear()
+
+    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run ``callback`` after the next commit; dropped by a rollback.
+
+        For what needs the change visible to other connections, e.g. reloading the policy.
+        """
+        self._after_commit.append(callback)
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction: an exception inside rolls back only what it wrote."""
+        session = self.session
+        if session.get_bind().dialect.name == "sqlite":
+            connection = await (await session.connection()).get_raw_connection()
+            if not connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+                # The sqlite3 module opens a transaction only before a write, so a first
+                # SAVEPOINT would itself be the outermost transaction and its RELEASE a
+                # commit. BEGIN IMMEDIATE opens the real one first, with the write lock
+                # SQLite gives one writer at a time anyway.
+                await session.execute(text("BEGIN IMMEDIATE"))
+        async with session.begin_nested():
+            yield

@@ -45,7 +45,7 @@ async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
     await audit.record(uow.session, actor=scope.principal, operation="fileAppeal",
                        record_type="Appeal", record_ids=[appeal.id, case.id],
                        fields=["grounds"], at=now)
-    await uow.commit()
+    await uow.complete()
     return appeal.id
 
 
@@ -74,7 +74,7 @@ async def accept_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
     await audit.record(uow.session, actor=scope.principal, operation="acceptAppeal",
                        record_type="Appeal", record_ids=[appeal.id], fields=["status", "dueAt"],
                        at=now)
-    await uow.commit()
+    await uow.complete()
     return appeal.id
 
 
@@ -89,7 +89,7 @@ async def extend_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
                            {"due_at": due, "extended": True})
     await audit.record(uow.session, actor=scope.principal, operation="extendAppeal",
                        record_type="Appeal", record_ids=[appeal.id], fields=["dueAt"], at=now)
-    await uow.commit()
+    await uow.complete()
     return appeal.id
 
 
@@ -127,7 +127,7 @@ async def decide_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
     await audit.record(uow.session, actor=scope.principal, operation="decideAppeal",
                        record_type="Appeal", record_ids=[appeal.id, case.id, case.cadre_id],
                        fields=["outcome", "decisionNote"], at=now)
-    await uow.commit()
+    await uow.complete()
     return appeal.id
 
 

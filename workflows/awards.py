@@ -54,7 +54,7 @@ async def grant_award(uow: UnitOfWork, scope: Scope, cadre_id: int, title: str, 
     await audit.record(uow.session, actor=scope.principal, operation="grantAward",
                        record_type="Award", record_ids=[award.id, cadre.id],
                        fields=["title", "year"], at=now)
-    await uow.commit()
+    await uow.complete()
     return award.id
 
 
@@ -79,7 +79,7 @@ async def record_unit_evaluation(uow: UnitOfWork, scope: Scope, unit_id: int, ye
     await audit.record(uow.session, actor=scope.principal, operation="recordUnitEvaluation",
                        record_type="UnitEvaluation", record_ids=[row.id, unit_id],
                        fields=["year", "grade"], at=now)
-    await uow.commit()
+    await uow.complete()
     return row.id
 
 

@@ -73,7 +73,7 @@ async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: dateti
     await audit.record(uow.session, actor=scope.principal, operation="createCadre",
                        record_type="Cadre", record_ids=[cadre.id],
                        fields=field_names(_type_fields(written)), at=now)
-    await uow.commit()
+    await uow.complete()
     return cadre.id
 
 
@@ -101,5 +101,5 @@ async def update_cadre(uow: UnitOfWork, scope: Scope, changes: CadreChanges,
     await audit.record(uow.session, actor=scope.principal, operation="updateCadre",
                        record_type="Cadre", record_ids=[row.id],
                        fields=field_names(_type_fields(list(values))), at=now)
-    await uow.commit()
+    await uow.complete()
     return row.id

@@ -85,7 +85,7 @@ async def open_case(uow: UnitOfWork, scope: Scope, cadre_id: int, finding_ids: l
     await audit.record(uow.session, actor=scope.principal, operation="openAdjustmentCase",
                        record_type="AdjustmentCase", record_ids=[case.id, cadre.id],
                        fields=["stage", "findingIds"], at=now)
-    await uow.commit()
+    await uow.complete()
     return case.id
 
 
@@ -113,7 +113,7 @@ async def advance_case(uow: UnitOfWork, scope: Scope, step: Step, now: datetime)
     await audit.record(uow.session, actor=scope.principal, operation="advanceCase",
                        record_type="AdjustmentCase", record_ids=[case.id, case.cadre_id],
                        fields=["stage", *values], at=now)
-    await uow.commit()
+    await uow.complete()
     return case.id
 
 

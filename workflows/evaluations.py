@@ -62,7 +62,7 @@ async def record_evaluation(uow: UnitOfWork, scope: Scope, new: NewEvaluation,
     await audit.record(uow.session, actor=scope.principal, operation="recordEvaluation",
                        record_type="Evaluation", record_ids=[evaluation.id],
                        fields=field_names(_written_fields(new)), at=now)
-    await uow.commit()
+    await uow.complete()
     return evaluation.id
 
 
@@ -82,5 +82,5 @@ async def finalise_evaluation(uow: UnitOfWork, scope: Scope, evaluation_id: int,
     await audit.record(uow.session, actor=scope.principal, operation="finaliseEvaluation",
                        record_type="Evaluation", record_ids=[evaluation.id],
                        fields=["finalised"], at=now)
-    await uow.commit()
+    await uow.complete()
     return evaluation.id

@@ -87,7 +87,7 @@ async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
     await audit.record(uow.session, actor=scope.principal, operation="reviewFaultTolerance",
                        record_type="FaultToleranceReview", record_ids=[review.id, finding.id],
                        fields=["outcome", "item", "reasoning"], at=now)
-    await uow.commit()
+    await uow.complete()
     return review.id
 
 
@@ -113,7 +113,7 @@ async def submit_finding_statement(uow: UnitOfWork, scope: Scope, finding_id: in
     await audit.record(uow.session, actor=scope.principal, operation="submitFindingStatement",
                        record_type="FindingStatement", record_ids=[statement.id, finding.id],
                        fields=["text"], at=now)
-    await uow.commit()
+    await uow.complete()
     return statement.id
 
 

@@ -48,7 +48,7 @@ async def report_finding(uow: UnitOfWork, scope: Scope, new: NewFinding, now: da
     await audit.record(uow.session, actor=scope.principal, operation="reportFinding",
                        record_type="Finding", record_ids=[finding.id],
                        fields=field_names(written), at=now)
-    await uow.commit()
+    await uow.complete()
     return finding.id
 
 
@@ -78,5 +78,5 @@ async def move_finding(uow: UnitOfWork, scope: Scope, finding_id: int, version: 
                if target is FindingStatus.UNDER_VERIFICATION else "concludedAt"]
     await audit.record(uow.session, actor=scope.principal, operation=_OPERATIONS[target],
                        record_type="Finding", record_ids=[finding.id], fields=written, at=now)
-    await uow.commit()
+    await uow.complete()
     return finding.id

@@ -72,7 +72,7 @@ async def record_recheck(uow: UnitOfWork, scope: Scope, follow_up_id: int, note:
     await audit.record(uow.session, actor=scope.principal, operation="recordRecheck",
                        record_type="FollowUp", record_ids=[follow_up.id, follow_up.cadre_id],
                        fields=["checks", "nextCheckDue"], at=now)
-    await uow.commit()
+    await uow.complete()
     return follow_up.id
 
 
@@ -91,7 +91,7 @@ async def record_retraining(uow: UnitOfWork, scope: Scope, follow_up_id: int, co
     await audit.record(uow.session, actor=scope.principal, operation="recordRetraining",
                        record_type="FollowUp", record_ids=[follow_up.id, follow_up.cadre_id],
                        fields=["retrainings"], at=now)
-    await uow.commit()
+    await uow.complete()
     return follow_up.id
 
 

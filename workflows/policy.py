@@ -86,7 +86,7 @@ async def add_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
     await audit.record(uow.session, actor=scope.principal, operation="addPolicyRule",
                        record_type="PolicyRule", record_ids=[row.id],
                        fields=[rule.ptype, *rule.values], at=now)
-    await uow.commit()
+    await uow.complete()
     return version
 
 
@@ -106,7 +106,7 @@ async def remove_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[st
     await audit.record(uow.session, actor=scope.principal, operation="removePolicyRule",
                        record_type="PolicyRule", record_ids=ids,
                        fields=[rule.ptype, *rule.values], at=now)
-    await uow.commit()
+    await uow.complete()
     return version
 
 
@@ -147,7 +147,7 @@ async def assign_role(uow: UnitOfWork, scope: Scope, username: str, role: Role,
     await audit.record(uow.session, actor=scope.principal, operation="assignRole",
                        record_type="UserAccount", record_ids=[user_id],
                        fields=[role.value, unit_code or ""], at=now)
-    await uow.commit()
+    await uow.complete()
 
 
 async def revoke_role(uow: UnitOfWork, scope: Scope, username: str, role: Role,
@@ -162,4 +162,4 @@ async def revoke_role(uow: UnitOfWork, scope: Scope, username: str, role: Role,
     await audit.record(uow.session, actor=scope.principal, operation="revokeRole",
                        record_type="UserAccount", record_ids=[user_id],
                        fields=[role.value, unit_code or ""], at=now)
-    await uow.commit()
+    await uow.complete()

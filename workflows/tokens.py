@@ -77,7 +77,7 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
                        fields=["name", "agency", "scopes", "unitIds", "includeSubunits",
                                "expiresAt", "operations"] + (["budget"] if limits else []),
                        at=now)
-    await uow.commit()
+    await uow.complete()
     return token.id, secret
 
 
@@ -99,7 +99,7 @@ async def revoke_partner_token(uow: UnitOfWork, scope: Scope, token_id: int,
     await audit.record(uow.session, actor=scope.principal, operation="revokePartnerToken",
                        record_type="PartnerToken", record_ids=[token_id],
                        fields=["revokedAt"], at=now)
-    await uow.commit()
+    await uow.complete()
     return token_id
 
 
@@ -131,7 +131,7 @@ async def register_persisted_operation(uow: UnitOfWork, scope: Scope, *, name: s
                        operation="registerPersistedOperation",
                        record_type="PersistedOperation", record_ids=[],
                        fields=["name", "query"], at=now)
-    await uow.commit()
+    await uow.complete()
     return sha256
 
 
@@ -158,7 +158,7 @@ async def allow_partner_operations(uow: UnitOfWork, scope: Scope, token_id: int,
     await audit.record(uow.session, actor=scope.principal, operation="allowPartnerOperations",
                        record_type="PartnerToken", record_ids=[token_id],
                        fields=["operations"], at=now)
-    await uow.commit()
+    await uow.complete()
     return token_id
 
 
@@ -178,7 +178,7 @@ async def set_partner_token_budget(uow: UnitOfWork, scope: Scope, token_id: int,
     await audit.record(uow.session, actor=scope.principal, operation="setPartnerTokenBudget",
                        record_type="PartnerToken", record_ids=[token_id], fields=["budget"],
                        at=now)
-    await uow.commit()
+    await uow.complete()
     return token_id
 
 

@@ -148,6 +148,13 @@ class PolicyQueries:
                                  allowed=allowed)
 
 
+def _reload_after_commit(info: strawberry.Info, version: int) -> None:
+    """Reload and announce the policy once the change is committed: the enforcer is
+    loaded on another connection, which sees only committed rules."""
+    policies = info.context.policies
+    info.context.uow.after_commit(lambda: policies.changed(version))
+
+
 @strawberry.type
 class PolicyMutations:
     @strawberry.mutation(description="Add a policy rule; every server applies it at once.")
@@ -156,7 +163,7 @@ class PolicyMutations:
         ctx = info.context
         version = await policy_workflows.add_rule(ctx.uow, ctx.scope, input.ptype,
                                                   input.values, ctx.now)
-        await ctx.policies.changed(version)
+        _reload_after_commit(info, version)
         return PolicyChangePayload(version=version)
 
     @strawberry.mutation(description="Remove a policy rule; every server applies it at once.")
@@ -165,7 +172,7 @@ class PolicyMutations:
         ctx = info.context
         version = await policy_workflows.remove_rule(ctx.uow, ctx.scope, input.ptype,
                                                      input.values, ctx.now)
-        await ctx.policies.changed(version)
+        _reload_after_commit(info, version)
         return PolicyChangePayload(version=version)
 
     @strawberry.mutation(description="Let a user hold a role over a unit.")

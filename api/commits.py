@@ -1,0 +1,77 @@
+"""The request's one commit point, and a savepoint around each root mutation field.
+
+A request runs in one transaction (its unit of work is deferred, see `db.uow`).
+Workflows flush their change; the mutation's payload and the audited reads of the
+answer are built in the same transaction; then `commit_operation` commits once,
+before the answer leaves. If that commit fails, the answer becomes an error and
+says nothing was done, which is the truth.
+
+GraphQL runs the root fields of a mutation one after the other, so each runs in its
+own savepoint: a field refused half way (a `DomainError` after some writes) rolls
+back its own writes only, and the fields that succeeded, and the audited reads of
+the answer, still commit.
+"""
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLResolveInfo
+
+from api.reads import write_reads
+
+
+def install_savepoints(schema: strawberry.Schema) -> None:
+    """Run every root mutation field of ``schema`` in its own savepoint."""
+    mutation_type = schema._schema.mutation_type
+    if mutation_type is None:
+        return
+    for field in mutation_type.fields.values():
+        if field.resolve is not None:
+            field.resolve = _in_savepoint(field.resolve)
+
+
+def _in_savepoint(resolve: Callable[..., Any]) -> Callable[..., Any]:
+    async def resolve_in_savepoint(root: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        async with info.context.uow.savepoint():
+            result = resolve(root, info, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+
+    return resolve_in_savepoint
+
+
+async def commit_operation(context: Any, result: Any, *, mutation: bool) -> None:
+    """Record the answer's audited reads and commit the request's transaction.
+
+    An answer without data reports nothing done and returned nothing audited, so its
+    transaction is rolled back instead.
+
+    Args:
+        context: the request's context (its unit of work and reads).
+        result: the operation's result (an ``ExecutionResult``), not yet sent.
+        mutation: whether the operation is a mutation (which wrote in savepoints).
+
+    Raises:
+        Exception: whatever the audit write or the commit raised; the caller answers
+            with an error instead of the result.
+    """
+    uow = context.uow
+    if result.data is None:
+        await uow.rollback()
+        return
+    deadline = getattr(context, "deadline", None)
+    if deadline is not None:
+        # From here the change commits or fails on its own: a deadline cancelling the
+        # commit half way could answer TIMEOUT for a change that stands.
+        deadline.reschedule(None)
+    reads = getattr(context, "reads", None)
+    if reads:
+        if result.errors and not mutation:
+            # A query writes nothing but its reads; a statement that failed may have
+            # left its transaction unusable (PostgreSQL), so they go in a fresh one.
+            await uow.rollback()
+        await write_reads(context)
+        await uow.commit()
+    elif uow.pending:
+        await uow.commit()
