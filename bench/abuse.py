@@ -115,8 +115,8 @@ async def abuse(url: str, headers: dict[str, str]) -> list[tuple[str, int, int, 
                 extensions = error.get("extensions") or {}
                 code = extensions.get("code", "-")
                 if "measure" in extensions:
-                    code += f" ({extensions['measure']} {extensions['value']} > "
-                    code += f"{extensions['limit']})"
+                    value = extensions.get("value", "")
+                    code += f" ({extensions['measure']} {value} > {extensions['limit']})"
             except (ValueError, AttributeError, IndexError):
                 code = f"(not JSON: {response.text[:40]!r})"
             rows.append((name, len(body), response.status_code, code, elapsed))
@@ -143,8 +143,7 @@ def budget_check_us() -> tuple[float, float]:
     """(cached, first time) cost in µs of the budget check of the roster page, in process."""
     from types import SimpleNamespace
 
-    from api.budgets import CallerBudgets, OperationBudgets
-    from api.documents import DocumentCache
+    from api.budgets import Admission, OperationBudgets
     from api.schema import build_schema
     from api.settings import Settings
     from authz.principal import Holding, Principal
@@ -155,11 +154,11 @@ def budget_check_us() -> tuple[float, float]:
     principal = Principal(1, "demo-org", (Holding(Role.ORG, None),))
     cold = []
     for i in range(20):
-        extension = OperationBudgets(DocumentCache(), CallerBudgets())
+        extension = OperationBudgets(Admission())
         extension.execution_context = SimpleNamespace(  # type: ignore[assignment]
             query=ROSTER + f" # {i}", operation_name=None, variables={"first": 100},
             schema=schema, graphql_document=None,
-            context=SimpleNamespace(settings=settings, principal=principal, response=None))
+            context=SimpleNamespace(settings=settings, principal=principal))
         started = time.perf_counter()
         list(extension.on_parse())
         cold.append(time.perf_counter() - started)
