@@ -5,6 +5,7 @@ otherwise it runs on a SQLite file in a temporary folder.
 """
 
 import asyncio
+import itertools
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -135,3 +136,29 @@ async def reviewer(database: Any) -> str:
             "INSERT INTO role_assignments (user_id, role, unit_id) SELECT id, 'org', 1 "
             "FROM users WHERE username = 'org-reviewer'"))
     return "org-reviewer"
+
+
+@pytest.fixture(scope="session")
+async def account(database: Any) -> Any:
+    """``await account("officer", [("org", 1)], cadre_id=7)`` → a new account holding
+    those roles (unit id, or None for a role without unit); returns its username, the
+    prefix made unique for the session."""
+    serial = itertools.count(1)
+
+    async def create(prefix: str, holdings: list[tuple[str, int | None]],
+                     cadre_id: int | None = None) -> str:
+        username = f"{prefix}-{next(serial)}"
+        async with database.begin() as connection:
+            user_id = (await connection.execute(text(
+                "INSERT INTO users (username, display_name, cadre_id, active, created_at) "
+                "VALUES (:name, :name, :cadre, :yes, :now) RETURNING id"),
+                {"name": username, "cadre": cadre_id, "yes": True,
+                 "now": datetime.now(UTC)})).scalar_one()
+            for role, unit_id in holdings:
+                await connection.execute(text(
+                    "INSERT INTO role_assignments (user_id, role, unit_id) "
+                    "VALUES (:user, :role, :unit)"),
+                    {"user": user_id, "role": role, "unit": unit_id})
+        return username
+
+    return create

@@ -9,9 +9,9 @@ from api.auth import principal_of_token
 from api.resolvers.ids import decode_id
 from api.types.cadres import Allowed
 from authz.compiled import Grant
-from authz.explain import explain
+from authz.explain import explain, explain_each
 from authz.scope import PartnerScope, Scope, require_read
-from db.models import CasbinRule
+from db.models import Cadre, CasbinRule
 from db.queries import records
 from db.queries import tokens as token_queries
 from db.queries import users as user_queries
@@ -34,7 +34,18 @@ class PolicyView:
     rules: list[PolicyRule]
 
 
-@strawberry.type(description="Why a user may or may not read a field of a record.")
+@strawberry.type(description="The policy's decision for one relation a principal can hold.")
+class RelationDecision:
+    role: str
+    relation: str
+    granted: bool
+    reason: str
+    rule: list[str] | None
+
+
+@strawberry.type(description="Why a user may or may not read a field of a record. For a "
+                             "record the caller may not read himself, or none, the answer "
+                             "is the policy-level one and says nothing about the record.")
 class AccessExplanation:
     granted: bool | None
     reason: str | None = strawberry.field(
@@ -43,6 +54,9 @@ class AccessExplanation:
     rule: list[str] | None = strawberry.field(description="The policy rule that allowed it.")
     role: str | None
     relation: str | None
+    relations: list[RelationDecision] | None = strawberry.field(
+        description="The decision for each relation the principal stands in (to the "
+                    "record, or to any record at the policy level).")
     allowed: Allowed
 
 
@@ -87,13 +101,14 @@ async def _scope_of(info: strawberry.Info, name: str) -> Scope:
 async def _grants_of(info: strawberry.Info, scope: Scope, type_name: str,
                      record_id: int | None) -> frozenset[Grant]:
     ctx = info.context
-    if record_id is None:
+    if record_id is None or not records.belongs_to_a_cadre(type_name):
         return frozenset().union(*scope.possible_grants())
-    if not records.belongs_to_a_cadre(type_name):
-        return scope.global_grants
-    found = await records.owner(ctx.uow.session, type_name, record_id)
+    # Loaded under the caller's own row filter: a record he may not read (or a missing
+    # one) gets the policy-level answer, so nothing about it (existence, unit, owner) leaks.
+    found = await records.owner(ctx.uow.session, type_name, record_id,
+                                ctx.scope.row_filter("Cadre.id", Cadre.unit_id, Cadre.id))
     if found is None:
-        raise NotFound(f"No {type_name} with id {record_id}.", field="recordId")
+        return frozenset().union(*scope.possible_grants())
     grants = scope.cadre_grants(*found)
     return scope.evaluation_grants(grants, True) if type_name == "Evaluation" else grants
 
@@ -134,13 +149,18 @@ class PolicyQueries:
         grants = await _grants_of(info, scope, type,
                                   decode_id(record_id, "recordId") if record_id else None)
         within = scope.ever_readable() if isinstance(scope, PartnerScope) else None
-        found = explain(ctx.policy.enforcer, ctx.scope.policy.fields, grants,
-                        f"{type}.{field}", action, within)
+        args = (ctx.policy.enforcer, ctx.scope.policy.fields, grants, f"{type}.{field}",
+                action, within)
+        found = explain(*args)
+        each = [RelationDecision(role=one.grant[0], relation=one.grant[1],
+                                 granted=one.allowed, reason=one.reason,
+                                 rule=list(one.rule) if one.rule else None)
+                for one in explain_each(*args) if one.grant]
         return AccessExplanation(granted=found.allowed, reason=found.reason,
                                  rule=list(found.rule) if found.rule else None,
                                  role=found.grant[0] if found.grant else None,
                                  relation=found.grant[1] if found.grant else None,
-                                 allowed=allowed)
+                                 relations=each, allowed=allowed)
 
 
 @strawberry.type

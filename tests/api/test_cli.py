@@ -194,9 +194,37 @@ def test_user_add_with_an_unknown_unit_fails_with_a_clear_message_and_adds_no_on
     result = run("user", "add", "wang", "--role", "org", "--unit", "NOPE")
 
     assert result.returncode != 0
-    assert "no unit with code NOPE" in result.stderr
+    assert "No unit with code NOPE" in result.stderr
     assert "Traceback" not in result.stderr
     assert db.count("users", "username = ?", "wang") == 0
+
+
+def test_user_add_goes_through_the_audited_workflow_as_the_only_admin(db, run):
+    before = db.count("audit_events", "operation = ? AND actor = ?", "addUser", "demo-admin")
+    added = run("user", "add", "li", "--role", "discipline", "--unit", "C-K1")
+    assert added.returncode == 0, added.stderr
+    assert db.count("audit_events", "operation = ? AND actor = ?", "addUser",
+                    "demo-admin") == before + 1
+    assert db.count("audit_events", "operation = ? AND actor = ? AND fields LIKE ?",
+                    "assignRole", "demo-admin", "%C-K1%") == 1
+
+
+def test_user_add_refuses_the_admin_role_to_an_account_holding_a_data_role(db, run):
+    result = run("user", "add", "demo-org", "--role", "admin")
+
+    assert result.returncode != 0
+    assert "system admin role may not also hold a data role" in result.stderr
+    assert db.count("role_assignments r JOIN users u ON u.id = r.user_id",
+                    "u.username = ? AND r.role = ?", "demo-org", "admin") == 0
+
+
+def test_user_add_refuses_the_admin_a_role_on_his_own_account(db, run):
+    result = run("user", "add", "demo-admin", "--role", "discipline", "--unit", "C")
+
+    assert result.returncode != 0
+    assert "own role assignments" in result.stderr
+    assert db.count("role_assignments r JOIN users u ON u.id = r.user_id",
+                    "u.username = ?", "demo-admin") == 1
 
 
 # --- cadre export-schema ----------------------------------------------------------------------

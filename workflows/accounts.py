@@ -1,0 +1,42 @@
+"""User accounts, created by the system admin (through the API or the `cadre` command)."""
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from authz.scope import Scope, require_write
+from db import audit
+from db.models import User
+from db.uow import UnitOfWork
+from domain.errors import InvalidInput
+from workflows.records import flush_unique
+
+NAME_MAX = 64
+
+
+async def ensure_account(uow: UnitOfWork, scope: Scope, username: str,
+                         display_name: str | None, cadre_id: int | None,
+                         now: datetime) -> int:
+    """The id of account ``username``, creating it (on the audit trail) when absent.
+
+    Raises:
+        Forbidden: the caller may not administer accounts.
+        InvalidInput: an empty or over-long username.
+        Conflict: another account was created with that name, or holds that cadre file.
+    """
+    require_write(scope, scope.global_grants, ["UserAccount.roles"])
+    name = username.strip()
+    if not name or len(name) > NAME_MAX:
+        raise InvalidInput(f"A username is 1 to {NAME_MAX} characters.", field="username")
+    found = await uow.session.scalar(select(User.id).where(User.username == name))
+    if found is not None:
+        return int(found)
+    user = User(username=name, display_name=display_name or name, cadre_id=cadre_id,
+                active=True, created_at=now)
+    uow.session.add(user)
+    await flush_unique(uow.session, "An account of that name or for that cadre exists.",
+                       "username")
+    await audit.record(uow.session, actor=scope.principal, operation="addUser",
+                       record_type="UserAccount", record_ids=[user.id],
+                       fields=["username", "cadreId"], at=now)
+    return user.id
