@@ -119,18 +119,18 @@ def token_issue(
     username: str,
     ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
 ) -> None:
-    """Print a bearer token for USERNAME (and nothing else)."""
-    from api.auth import issue_token
+    """Print a bearer token for USERNAME (and nothing else).
 
-    async def exists(session) -> bool:  # noqa: ANN001
-        from db.queries.users import principal
+    The token names the account by id and token generation: it stops working when the
+    account is deactivated or deleted, or its tokens are revoked.
+    """
+    from api.auth import issue_token, subject_of
 
-        return await principal(session, username) is not None
-
-    if not asyncio.run(_in_transaction(exists)):
+    subject = asyncio.run(_in_transaction(lambda session: subject_of(session, username)))
+    if subject is None:
         typer.echo(f"no active user {username}", err=True)
         raise typer.Exit(1)
-    typer.echo(issue_token(get_settings(), username, ttl))
+    typer.echo(issue_token(get_settings(), subject, ttl, username=username))
 
 
 @token_app.command("issue-partner")

@@ -162,6 +162,11 @@ class User(Base):
     cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadres.id"), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Tokens carry it; raising it refuses every token issued before (revokeUserTokens).
+    token_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    # Tokens name the account by id: an id is never given to a second account.
+    __table_args__ = {"sqlite_autoincrement": True}
 
 
 class RoleAssignment(Base):

@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.app import create_app
-from api.auth import issue_token
+from api.auth import TokenSubject, issue_token
 from api.settings import Settings
 from db.engine import create_engine, create_sessionmaker, is_sqlite
 from db.migrate import upgrade
@@ -70,10 +71,37 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield http
 
 
+def _lookup_subject(url: str, username: str) -> TokenSubject:
+    """The account's token subject, read on a loop of its own (fixtures call it in sync);
+    an unknown username gets a subject no account has."""
+
+    async def lookup() -> TokenSubject:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                row = (await connection.execute(text(
+                    "SELECT id, token_generation FROM users WHERE username = :name"),
+                    {"name": username})).first()
+        finally:
+            await engine.dispose()
+        return TokenSubject(row[0], row[1]) if row else TokenSubject(0, 1)
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, lookup()).result()
+
+
 @pytest.fixture(scope="session")
 def token(settings: Settings) -> Any:
-    """``token("demo-org")`` → a bearer token for that demo account."""
-    return lambda username, ttl=None: issue_token(settings, username, ttl)
+    """``token("demo-org")`` → a bearer token for that account; ``fresh=True`` reads its id
+    and token generation again (after a revocation or a re-created username)."""
+    known: dict[str, TokenSubject] = {}
+
+    def issue(username: str, ttl: int | None = None, fresh: bool = False) -> str:
+        if fresh or username not in known:
+            known[username] = _lookup_subject(settings.database_url, username)
+        return issue_token(settings, known[username], ttl, username=username)
+
+    return issue
 
 
 class GraphQLClient:
@@ -95,7 +123,7 @@ class GraphQLClient:
 @pytest.fixture(scope="session")
 def as_user(client: httpx.AsyncClient, token: Any) -> Any:
     """``as_user("demo-org")`` → a GraphQLClient acting as that account."""
-    return lambda username: GraphQLClient(client, token(username))
+    return lambda username, fresh=False: GraphQLClient(client, token(username, fresh=fresh))
 
 
 def uses_sqlite() -> bool:

@@ -2,13 +2,13 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from authz.scope import Scope, require_write
 from db import audit
 from db.models import User
 from db.uow import UnitOfWork
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from workflows.records import flush_unique
 
 NAME_MAX = 64
@@ -40,3 +40,27 @@ async def ensure_account(uow: UnitOfWork, scope: Scope, username: str,
                        record_type="UserAccount", record_ids=[user.id],
                        fields=["username", "cadreId"], at=now)
     return user.id
+
+
+async def revoke_user_tokens(uow: UnitOfWork, scope: Scope, username: str,
+                             now: datetime) -> int:
+    """Refuse every token issued so far to ``username``, on every server from the next
+    request on (each request reads the account's token generation); returns the new one.
+
+    Raises:
+        Forbidden: the caller may not administer accounts.
+        NotFound: no account of that name.
+    """
+    require_write(scope, scope.global_grants, ["UserAccount.active"])
+    result = await uow.session.execute(
+        update(User).where(User.username == username)
+        .values(token_generation=User.token_generation + 1)
+        .returning(User.id, User.token_generation))
+    row = result.first()
+    if row is None:
+        raise NotFound(f"No user {username}.", field="username")
+    await audit.record(uow.session, actor=scope.principal, operation="revokeUserTokens",
+                       record_type="UserAccount", record_ids=[row.id],
+                       fields=["tokenGeneration"], at=now)
+    await uow.commit()
+    return int(row.token_generation)

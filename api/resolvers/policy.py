@@ -17,6 +17,7 @@ from db.queries import tokens as token_queries
 from db.queries import users as user_queries
 from domain.enums import Role
 from domain.errors import InvalidInput, NotFound
+from workflows import accounts
 from workflows import policy as policy_workflows
 
 
@@ -81,6 +82,13 @@ class PolicyChangePayload:
 @strawberry.type
 class RoleChangePayload:
     username: str
+
+
+@strawberry.type
+class RevokeUserTokensPayload:
+    username: str
+    token_generation: int = strawberry.field(
+        description="Tokens of an earlier generation are refused from now on.")
 
 
 async def _scope_of(info: strawberry.Info, name: str) -> Scope:
@@ -198,3 +206,11 @@ class PolicyMutations:
         await policy_workflows.revoke_role(ctx.uow, ctx.scope, input.username, input.role,
                                            input.unit_code, ctx.now)
         return RoleChangePayload(username=input.username)
+
+    @strawberry.mutation(description="Refuse every token issued so far to this account, on "
+                                     "every server at once (system admin).")
+    async def revoke_user_tokens(self, info: strawberry.Info,
+                                 username: str) -> RevokeUserTokensPayload:
+        ctx = info.context
+        generation = await accounts.revoke_user_tokens(ctx.uow, ctx.scope, username, ctx.now)
+        return RevokeUserTokensPayload(username=username, token_generation=generation)

@@ -149,10 +149,13 @@ def test_token_issue_prints_one_line_holding_only_a_jwt(demo_org_token):
     assert header["alg"] == "HS256"
 
 
-def test_token_issue_signs_with_the_development_secret_for_the_named_user(demo_org_token):
+def test_token_issue_signs_with_the_development_secret_for_the_named_user(demo_org_token, db):
     claims = decode(demo_org_token.stdout.strip())
 
-    assert claims["sub"] == "demo-org"
+    # The token names the account by id and token generation, the name only for reading.
+    assert db.count("users", "id = ? AND username = ? AND token_generation = ?",
+                    int(claims["sub"]), "demo-org", claims["gen"]) == 1
+    assert claims["name"] == "demo-org"
     assert claims["exp"] - claims["iat"] == 8 * 3600  # README: tokens last 8 hours
 
 
@@ -187,7 +190,7 @@ def test_user_add_with_a_unit_then_token_issue_gives_that_user_a_token(db, run):
 
     assert issued.returncode == 0, issued.stderr
     assert JWT_PATTERN.fullmatch(issued.stdout.strip())
-    assert decode(issued.stdout.strip())["sub"] == "zhang"
+    assert decode(issued.stdout.strip())["name"] == "zhang"
 
 
 def test_user_add_with_an_unknown_unit_fails_with_a_clear_message_and_adds_no_one(db, run):

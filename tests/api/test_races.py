@@ -11,7 +11,6 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.auth import issue_token
 from tests.api.processes import server
 from tests.api.test_cases import OPEN, _new_cadre_with_finding
 from tests.api.test_policy_admin import ADD, ASSIGN, REMOVE
@@ -48,11 +47,11 @@ async def _count(database, sql: str, **params) -> int:
 
 
 async def test_twenty_concurrent_openings_for_one_cadre_open_one_case(
-        as_user, settings, servers, database):
+        as_user, token, servers, database):
     # given a cadre with a confirmed finding and no case
     cadre_id, finding_id = await _new_cadre_with_finding(as_user)
     # when 20 openings on that finding race
-    outcomes = await _race(servers, issue_token(settings, "demo-org"), OPEN,
+    outcomes = await _race(servers, token("demo-org"), OPEN,
                            {"input": {"cadreId": cadre_id, "findingIds": [finding_id]}})
     # then one opened it and the others were told it exists
     assert outcomes == {"OK": 1, "CONFLICT": CALLS - 1}
@@ -60,12 +59,12 @@ async def test_twenty_concurrent_openings_for_one_cadre_open_one_case(
                         "WHERE cadre_id = :id", id=int(cadre_id)) == 1
 
 
-async def test_twenty_concurrent_additions_of_one_rule_store_it_once(settings, servers,
+async def test_twenty_concurrent_additions_of_one_rule_store_it_once(token, servers,
                                                                      database, as_user):
     # given a rule the policy does not hold (the cadre reading informants: never granted)
     rule = {"ptype": "p", "values": ["cadre", "self", "finding:informant", "read"]}
     # when 20 additions of it race
-    outcomes = await _race(servers, issue_token(settings, "demo-admin"), ADD,
+    outcomes = await _race(servers, token("demo-admin"), ADD,
                            {"input": rule})
     # then it is stored once, and the others were told so
     assert outcomes == {"OK": 1, "CONFLICT": CALLS - 1}
@@ -76,11 +75,11 @@ async def test_twenty_concurrent_additions_of_one_rule_store_it_once(settings, s
 
 @pytest.mark.parametrize(("role", "unit_code"), [("CADRE", None), ("ORG", "C-K3")])
 async def test_twenty_concurrent_assignments_of_one_role_store_it_once(
-        settings, servers, database, account, role, unit_code):
+        token, servers, database, account, role, unit_code):
     # given an account without roles
     username = await account("racer", [])
     # when 20 assignments of the same holding race (unit-less roles included)
-    outcomes = await _race(servers, issue_token(settings, "demo-admin"), ASSIGN,
+    outcomes = await _race(servers, token("demo-admin"), ASSIGN,
                            {"input": {"username": username, "role": role,
                                       "unitCode": unit_code}})
     # then one holds and the rest answer CONFLICT, never INTERNAL

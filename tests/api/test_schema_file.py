@@ -47,6 +47,7 @@ PUBLIC_TYPES = {
     "GrantAwardPayload", "IssuePartnerTokenPayload", "PartnerTokenPayload",
     "PolicyChangePayload", "RecordRecheckPayload", "RecordRetrainingPayload",
     "RecordUnitEvaluationPayload", "RegisterPersistedOperationPayload", "RoleChangePayload",
+    "RevokeUserTokensPayload",
 }
 
 
