@@ -160,3 +160,20 @@ async def test_explanations_cover_partner_tokens(as_user):
     grades = (await admin(EXPLAIN, user=name, type="Evaluation", field="grade"))[
         "data"]["explainAccess"]
     assert (grades["granted"], grades["reason"]) == (False, "OUTSIDE_TOKEN_SCOPES")
+
+
+@pytest.mark.parametrize(("user", "type_name", "granted", "reason"), [
+    ("demo-org", "FollowUp", True, "ALLOWED"),
+    ("demo-org", "Award", True, "ALLOWED"),
+    ("demo-discipline", "FaultToleranceReview", True, "ALLOWED"),
+    ("demo-cadre", "FindingStatement", True, "ALLOWED"),
+    ("demo-cadre", "Award", False, "NOT_GRANTED"),
+    ("demo-admin", "FollowUp", False, "NOT_GRANTED"),
+])
+async def test_explanations_cover_every_record_type(as_user, user, type_name, granted, reason):
+    # when the admin asks whether the user may read the id of follow-ups, awards, reviews
+    # and statements, then the answer follows the policy (never NOT_IN_SCOPE for a type
+    # the user can read)
+    body = await as_user("demo-admin")(EXPLAIN, user=user, type=type_name, field="id")
+    found = body["data"]["explainAccess"]
+    assert (found["granted"], found["reason"]) == (granted, reason)
