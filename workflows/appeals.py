@@ -16,7 +16,7 @@ from domain.cases import Post, apply_disposition, check_disposition
 from domain.enums import AppealOutcome, AppealStatus, CaseStage, Disposition
 from domain.errors import InvalidInput, NotFound
 from workflows.cases import visible_case
-from workflows.records import update_versioned
+from workflows.records import update_versioned, visible_cadres
 
 
 @dataclass(frozen=True)
@@ -51,14 +51,14 @@ async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
 
 async def _visible_appeal(uow: UnitOfWork, scope: Scope,
                           appeal_id: int) -> tuple[Any, Any, frozenset[Grant]]:
-    appeal = await uow.session.scalar(select(Appeal).where(Appeal.id == appeal_id))
-    missing = f"No appeal with id {appeal_id}."
+    # The row filter is in the statement: a hidden appeal and a missing one are one path.
+    appeal = await uow.session.scalar(
+        select(Appeal).join(AdjustmentCase, AdjustmentCase.id == Appeal.case_id)
+        .join(Cadre, Cadre.id == AdjustmentCase.cadre_id)
+        .where(Appeal.id == appeal_id, visible_cadres(scope)))
     if appeal is None:
-        raise NotFound(missing, field="id")
-    try:
-        case, grants = await visible_case(uow, scope, appeal.case_id)
-    except NotFound:
-        raise NotFound(missing, field="id") from None
+        raise NotFound(f"No appeal with id {appeal_id}.", field="id")
+    case, grants = await visible_case(uow, scope, appeal.case_id)
     return appeal, case, grants
 
 
