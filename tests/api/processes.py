@@ -37,9 +37,9 @@ def wait_for(url: str, seconds: float = 30) -> None:
 
 
 @contextmanager
-def server(database_url: str, redis_url: str | None = None,
+def server(database_url: str, redis_url: str | None = None, workers: int = 1,
            **settings: str) -> Iterator[str]:
-    """A `uvicorn` process serving the app; yields its /graphql address."""
+    """`cadre serve` with ``workers`` worker processes; yields its /graphql address."""
     port = free_port(SERVER_PORTS)
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
     env.update(DATABASE_URL=database_url, CADRE_ENV="development",
@@ -47,15 +47,15 @@ def server(database_url: str, redis_url: str | None = None,
     if redis_url:
         env["REDIS_URL"] = redis_url
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port),
-         "--log-level", "warning"], cwd=ROOT, env=env,
+        [str(Path(sys.executable).parent / "cadre"), "serve", "--port", str(port),
+         "--workers", str(workers)], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
         yield f"http://127.0.0.1:{port}/graphql"
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(15)
 
 
 @contextmanager
