@@ -56,8 +56,10 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     # Unlimited: the suite's own request rate is no test of the limits (test_rate_limited_*).
+    # No background version poll in the in-process app: it would land in the statement
+    # counts of test_sql_statements (the servers of test_policy_freshness poll as shipped).
     return Settings(env="test", database_url=database_url, rate_limit_per_minute=0,
-                    partner_rate_limit_per_minute=0,
+                    partner_rate_limit_per_minute=0, policy_poll_seconds=86400,
                     ide_assets=Path(__file__).parent.parent / "node_modules")
 
 

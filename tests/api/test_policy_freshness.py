@@ -8,6 +8,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -125,3 +126,26 @@ def test_a_removal_made_while_redis_is_down_applies_at_once_and_after_it_returns
             with redis_server(port):
                 _seconds_until(lambda: _channel(b) == "listening", time.monotonic())
                 assert not _reads_comments(b, discipline)
+
+
+@needs_redis
+def test_a_change_whose_announcement_never_reached_redis_applies_within_the_window(settings,
+                                                                                  token):
+    admin, discipline = token("demo-admin"), token("demo-discipline")
+    with ExitStack() as stack:
+        _, port = stack.enter_context(redis_server())
+        _, elsewhere = stack.enter_context(redis_server())
+        # given server B listening on Redis, and server A whose Redis is another one (its
+        # announcements reach nobody): as when only A is cut off from B's Redis
+        b = stack.enter_context(server(settings.database_url, f"redis://127.0.0.1:{port}/0"))
+        a = stack.enter_context(server(settings.database_url,
+                                       f"redis://127.0.0.1:{elsewhere}/0"))
+        _seconds_until(lambda: _channel(b) == "listening", time.monotonic())
+        # when A changes the policy twice, then B follows each within the window
+        acknowledged = _change(a, admin, ADD)
+        added = _seconds_until(lambda: _reads_comments(b, discipline), acknowledged)
+        acknowledged = _change(a, admin, REMOVE)
+        removed = _seconds_until(lambda: not _reads_comments(b, discipline), acknowledged)
+        print(f"lost announcements: applied after {added:.2f} s and {removed:.2f} s")
+        assert added <= WINDOW and removed <= WINDOW
+        assert _channel(b) == "listening"
