@@ -44,13 +44,13 @@ def check_not_about_self(actor_cadre_id: int | None, case_cadre_id: int) -> None
 
 
 def check_not_own_account(actor_id: int, account_id: int) -> None:
-    """No account changes its own role assignments.
+    """No account changes its own role assignments (nor deactivates itself).
 
     Raises:
         Forbidden: with reason OWN_ACCOUNT.
     """
     if actor_id == account_id:
-        raise Forbidden("No account may change its own role assignments.",
+        raise Forbidden("No account may change its own role assignments or status.",
                         field="username", reason=OWN_ACCOUNT)
 
 

@@ -8,6 +8,7 @@ from authz.scope import Scope, require_write
 from db import audit
 from db.models import User
 from db.uow import UnitOfWork
+from domain import duties
 from domain.errors import InvalidInput, NotFound
 from workflows.records import flush_unique
 
@@ -64,3 +65,27 @@ async def revoke_user_tokens(uow: UnitOfWork, scope: Scope, username: str,
                        fields=["tokenGeneration"], at=now)
     await uow.commit()
     return int(row.token_generation)
+
+
+async def deactivate_account(uow: UnitOfWork, scope: Scope, username: str,
+                             now: datetime) -> None:
+    """Deactivate an account: its tokens fail from the next request on, on every server,
+    and stay refused should it be activated again (its token generation rises too).
+
+    Raises:
+        Forbidden: the caller may not administer accounts, or names his own account.
+        NotFound: no active account of that name.
+    """
+    require_write(scope, scope.global_grants, ["UserAccount.active"])
+    user_id = await uow.session.scalar(select(User.id).where(User.username == username,
+                                                             User.active.is_(True)))
+    if user_id is None:
+        raise NotFound(f"No active user {username}.", field="username")
+    duties.check_not_own_account(scope.principal.user_id, user_id)
+    await uow.session.execute(update(User).where(User.id == user_id)
+                              .values(active=False,
+                                      token_generation=User.token_generation + 1))
+    await audit.record(uow.session, actor=scope.principal, operation="deactivateUser",
+                       record_type="UserAccount", record_ids=[user_id],
+                       fields=["active", "tokenGeneration"], at=now)
+    await uow.commit()

@@ -214,3 +214,10 @@ class PolicyMutations:
         ctx = info.context
         generation = await accounts.revoke_user_tokens(ctx.uow, ctx.scope, username, ctx.now)
         return RevokeUserTokensPayload(username=username, token_generation=generation)
+
+    @strawberry.mutation(description="Deactivate an account: its tokens fail at once on every "
+                                     "server (system admin; not his own).")
+    async def deactivate_user(self, info: strawberry.Info, username: str) -> RoleChangePayload:
+        ctx = info.context
+        await accounts.deactivate_account(ctx.uow, ctx.scope, username, ctx.now)
+        return RoleChangePayload(username=username)

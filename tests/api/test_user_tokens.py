@@ -127,3 +127,37 @@ async def test_a_revocation_on_one_server_is_refused_by_the_other_at_once(
             assert "errors" not in revoked.json()
             # The very next request on the other server is refused.
             assert (await call(b, bearer, ME)).status_code == 401
+
+
+DEACTIVATE = "mutation D($username: String!) { deactivateUser(username: $username) { username } }"
+
+
+async def test_deactivating_an_account_refuses_its_tokens_for_good(client, token, account,
+                                                                    as_user, database):
+    # given an officer whose token works
+    username = await account("retired", [("org", 2)])
+    bearer = token(username)
+    assert await _status(client, bearer) == 200
+    # when the admin deactivates the account, then the token is refused at once
+    body = await as_user("demo-admin")(DEACTIVATE, username=username)
+    assert body["data"]["deactivateUser"]["username"] == username
+    assert await _status(client, bearer) == 401
+    # and stays refused if the account is activated again later
+    async with database.begin() as connection:
+        await connection.execute(text("UPDATE users SET active = :yes WHERE username = :name"),
+                                 {"yes": True, "name": username})
+    assert await _status(client, bearer) == 401
+    assert await _status(client, token(username, fresh=True)) == 200
+
+
+async def test_the_admin_may_not_deactivate_his_own_account(client, token, as_user):
+    body = await as_user("demo-admin")(DEACTIVATE, username="demo-admin")
+    assert errors_by_code(body, "FORBIDDEN")[0]["extensions"]["reason"] == "OWN_ACCOUNT"
+    assert await _status(client, token("demo-admin")) == 200
+
+
+async def test_only_the_admin_deactivates_an_account(client, token, account, as_user):
+    username = await account("staying", [("org", 2)])
+    body = await as_user("demo-org")(DEACTIVATE, username=username)
+    assert errors_by_code(body, "FORBIDDEN")
+    assert await _status(client, token(username)) == 200
