@@ -64,7 +64,7 @@ def extended_due(due_at: datetime, already_extended: bool, days: int, now: datet
 
 
 def check_reviewer(reviewer_id: int, decided_by: int | None,
-                   reviewer_cadre_id: int | None = None, case_cadre_id: int = 0) -> None:
+                   reviewer_cadre_id: int | None, case_cadre_id: int) -> None:
     """Separation of duties for accepting, extending and deciding an appeal.
 
     The officer who recorded the decision may not review the appeal, and nobody

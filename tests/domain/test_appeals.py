@@ -52,9 +52,10 @@ def test_one_extension_of_at_most_thirty_days():
 
 
 def test_the_decider_cannot_review():
-    appeals.check_reviewer(reviewer_id=2, decided_by=1)
+    appeals.check_reviewer(reviewer_id=2, decided_by=1, reviewer_cadre_id=None, case_cadre_id=9)
     with pytest.raises(Forbidden):
-        appeals.check_reviewer(reviewer_id=1, decided_by=1)
+        appeals.check_reviewer(reviewer_id=1, decided_by=1, reviewer_cadre_id=None,
+                               case_cadre_id=9)
 
 
 def test_only_a_revised_decision_takes_a_disposition():
