@@ -114,7 +114,10 @@ async def remove_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[st
 
 async def _user_and_unit(uow: UnitOfWork, username: str, role: Role,
                          unit_code: str | None) -> tuple[int, int | None]:
-    user_id = await uow.session.scalar(select(User.id).where(User.username == username))
+    # The account's row is locked: two concurrent changes of its roles (an admin role and
+    # a data role, say) are checked one after the other, never side by side.
+    user_id = await uow.session.scalar(select(User.id).where(User.username == username)
+                                       .with_for_update())
     if user_id is None:
         raise NotFound(f"No user {username}.", field="username")
     if role in (Role.ADMIN, Role.CADRE):

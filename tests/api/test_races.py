@@ -86,3 +86,24 @@ async def test_twenty_concurrent_assignments_of_one_role_store_it_once(
     assert outcomes == {"OK": 1, "CONFLICT": CALLS - 1}
     assert await _count(database, "SELECT count(*) FROM role_assignments r JOIN users u "
                         "ON u.id = r.user_id WHERE u.username = :name", name=username) == 1
+
+
+async def test_concurrent_admin_and_data_roles_never_end_on_one_account(token, servers,
+                                                                        database, account):
+    # given an account without roles
+    username = await account("contested", [])
+    headers = {"Authorization": f"Bearer {token('demo-admin')}"}
+    holdings = [{"username": username, "role": "ADMIN"},
+                {"username": username, "role": "ORG", "unitCode": "C"}]
+    # when the admin role and a data role are assigned 20 times at once, interleaved
+    async with httpx.AsyncClient(timeout=30) as http:
+        responses = await asyncio.gather(*(
+            http.post(servers[i % 2], headers=headers,
+                      json={"query": ASSIGN, "variables": {"input": holdings[i % 2]}})
+            for i in range(CALLS)))
+    codes = Counter((r.json().get("errors") or [{"extensions": {"code": "OK"}}])[0][
+        "extensions"]["code"] for r in responses)
+    # then one assignment won, the rest were refused by a rule, and the account holds one
+    assert codes["OK"] == 1 and codes["OK"] + codes["FORBIDDEN"] + codes["CONFLICT"] == CALLS
+    assert await _count(database, "SELECT count(*) FROM role_assignments r JOIN users u "
+                        "ON u.id = r.user_id WHERE u.username = :name", name=username) == 1
