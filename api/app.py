@@ -47,7 +47,7 @@ from api.http import (
 from api.outages import OutageMiddleware, connection_limits, outage_headers
 from api.partner_schema import user_schema
 from api.partners import PartnerGateway, partner_scope
-from api.policy_sync import PolicyService
+from api.policy_sync import Freshness, PolicyService
 from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
 from api.schema import build_schema
 from api.settings import Settings, get_settings
@@ -244,7 +244,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        policies = PolicyService(engine, sessions, settings.redis_url)
+        # -- access freshness: how the policy channel is watched
+        freshness = Freshness(settings.policy_heartbeat_seconds,
+                              settings.policy_channel_timeout_seconds, settings.policy_poll_seconds)
+        policies = PolicyService(engine, sessions, settings.redis_url, freshness)
         await policies.start()
         rate_limits = build_rate_limiter(settings)
         services = Services(settings, engine, sessions, policies, rate_limits)

@@ -2,7 +2,6 @@
 verify the audit trail."""
 
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -95,34 +94,24 @@ def user_add(
     unit: Annotated[str | None, typer.Option(help="Unit code the role holds over.")] = None,
     cadre_id: Annotated[int | None, typer.Option(help="Cadre record of a cadre user.")] = None,
     display_name: Annotated[str | None, typer.Option()] = None,
+    by: Annotated[str | None, typer.Option(
+        help="The admin account acting; the only active admin when omitted.")] = None,
 ) -> None:
-    """Create a user account holding one role (add more roles by running it again)."""
+    """Create a user account holding one role (add more roles by running it again).
 
-    async def work(session) -> str:  # noqa: ANN001
-        from sqlalchemy import select
+    Goes through the same audited workflow as the API's assignRole, with its rules:
+    no account changes its own roles, the admin role excludes data roles.
+    """
+    from api.user_cli import add_user
+    from domain.errors import DomainError
 
-        from db.models import RoleAssignment, Unit, User
-
-        unit_id = None
-        if unit is not None:
-            unit_id = await session.scalar(select(Unit.id).where(Unit.code == unit))
-            if unit_id is None:
-                raise typer.BadParameter(f"no unit with code {unit}", param_hint="--unit")
-        user = await session.scalar(select(User).where(User.username == username))
-        if user is None:
-            user = User(username=username, display_name=display_name or username,
-                        cadre_id=cadre_id, active=True, created_at=datetime.now(UTC))
-            session.add(user)
-            await session.flush()
-        held = await session.scalar(select(RoleAssignment.id).where(
-            RoleAssignment.user_id == user.id, RoleAssignment.role == role,
-            RoleAssignment.unit_id.is_(None) if unit_id is None
-            else RoleAssignment.unit_id == unit_id))
-        if held is None:
-            session.add(RoleAssignment(user_id=user.id, role=role, unit_id=unit_id))
-        return f"user {username} holds {role.value}" + (f" over {unit}" if unit else "")
-
-    typer.echo(asyncio.run(_in_transaction(work)))
+    try:
+        asyncio.run(add_user(get_settings().database_url, username=username, role=role,
+                             unit_code=unit, cadre_id=cadre_id, display_name=display_name,
+                             by=by))
+    except DomainError as error:
+        _fail(error.message)
+    typer.echo(f"user {username} holds {role.value}" + (f" over {unit}" if unit else ""))
 
 
 @token_app.command("issue")
@@ -130,18 +119,18 @@ def token_issue(
     username: str,
     ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
 ) -> None:
-    """Print a bearer token for USERNAME (and nothing else)."""
-    from api.auth import issue_token
+    """Print a bearer token for USERNAME (and nothing else).
 
-    async def exists(session) -> bool:  # noqa: ANN001
-        from db.queries.users import principal
+    The token names the account by id and token generation: it stops working when the
+    account is deactivated or deleted, or its tokens are revoked.
+    """
+    from api.auth import issue_token, subject_of
 
-        return await principal(session, username) is not None
-
-    if not asyncio.run(_in_transaction(exists)):
+    subject = asyncio.run(_in_transaction(lambda session: subject_of(session, username)))
+    if subject is None:
         typer.echo(f"no active user {username}", err=True)
         raise typer.Exit(1)
-    typer.echo(issue_token(get_settings(), username, ttl))
+    typer.echo(issue_token(get_settings(), subject, ttl, username=username))
 
 
 @token_app.command("issue-partner")

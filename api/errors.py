@@ -82,6 +82,8 @@ def present(error: GraphQLError) -> GraphQLError:
     message = error.message
     if isinstance(original, DomainError) and original.field:
         extensions["field"] = original.field
+    if isinstance(original, DomainError) and original.reason:
+        extensions["reason"] = original.reason
     if code == "INTERNAL":
         message = INTERNAL_MESSAGE
     elif code == "UNAVAILABLE":

@@ -45,6 +45,7 @@ LIST_SIZES: dict[str, int] = {
     "Query.toleranceList": 50,
     "Query.users": 500,
     "PolicyView.rules": 500,
+    "AccessExplanation.relations": 10,
     "Query.partnerTokens": 50,
     "Query.persistedOperations": 100,
     "PartnerToken.operations": 50,

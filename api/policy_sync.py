@@ -1,17 +1,27 @@
-"""The policy a server enforces, kept current across servers.
+"""The policy a server enforces, kept current across servers and workers.
 
 Each server compiles the policy once per policy version. A change made on one
-server bumps the version in the database and is announced on a Redis channel;
-every server listening reloads within moments. While a server is not listening
-(no subscription yet, or Redis gone), it must not go on enforcing a policy that
-may have been narrowed elsewhere, so it reads the version from the database on
-every request and reloads when it moved: slower, never wrong. Without Redis at
-all a single server keeps its own state, which its own changes update.
+server bumps the version in the database and is announced on a Redis channel.
+A server trusts its compiled policy only while the channel is *proven* healthy:
+Redis answered a ping sent at most ``channel_timeout`` ago. Redis delivers a
+connection's replies in order, so the pong of a ping sent at time *t* arrives after
+every announcement acknowledged before *t*, and those were applied first. Otherwise
+(no Redis, Redis down, hung or partitioned, not subscribed yet) the server reads the
+version from the database on every request and reloads when it moved: slower,
+never stale. A poll every ``poll_seconds`` also catches a change whose announcement
+never reached Redis. Versions only rise, so a reload never goes back.
+
+Bounds (measured by tests/api/test_policy_freshness.py): a server with a healthy
+channel applies a change within milliseconds; one whose Redis stops answering
+without closing its connections, within ``channel_timeout`` (1 s by default); one
+without Redis, from the next request on.
 """
 
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +32,7 @@ from authz.policy import load_enforcer, policy_version
 
 log = logging.getLogger("cadre.policy")
 CHANNEL = "cadre:policy"
-RETRY_SECONDS = 1.0
+RETRY_SECONDS = 0.5
 
 
 @dataclass
@@ -33,17 +43,33 @@ class LoadedPolicy:
     compiled: CompiledPolicy
 
 
+@dataclass(frozen=True)
+class Freshness:
+    """How the channel is watched (from settings)."""
+
+    heartbeat: float = 0.25
+    channel_timeout: float = 1.0
+    poll: float = 1.0
+
+
+class ChannelSilent(Exception):
+    """Redis has not answered within the timeout: the connection is dropped and renewed."""
+
+
 class PolicyService:
     """Holds the current policy; reloads it when its version moves."""
 
     def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
-                 redis_url: str | None) -> None:
+                 redis_url: str | None, freshness: Freshness | None = None) -> None:
         self._engine = engine
         self._sessions = sessions
         self._redis_url = redis_url
+        self._freshness = freshness or Freshness()
         self._loaded: LoadedPolicy | None = None
-        self._listening = False
-        self._task: asyncio.Task[None] | None = None
+        #: When a ping was sent whose pong came back (monotonic seconds); -inf: never.
+        self._channel_proven_at = -math.inf
+        self._tasks: list[asyncio.Task[None]] = []
+        self._announcing: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
 
     @property
@@ -53,7 +79,9 @@ class PolicyService:
 
     @property
     def listening(self) -> bool:
-        return self._listening
+        """Whether the channel answered recently enough to be trusted."""
+        age = time.monotonic() - self._channel_proven_at
+        return self._redis_url is not None and age <= self._freshness.channel_timeout
 
     async def start(self) -> None:
         async with self._sessions() as session:
@@ -62,78 +90,125 @@ class PolicyService:
             raise RuntimeError("The database holds no policy: run `cadre db upgrade` first.")
         await self._reload(version)
         if self._redis_url:
-            self._task = asyncio.create_task(self._listen(), name="policy-listener")
+            self._tasks = [asyncio.create_task(self._listen(), name="policy-listener"),
+                           asyncio.create_task(self._poll(), name="policy-poller")]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
 
     async def current(self, session: AsyncSession) -> LoadedPolicy:
         """The policy to enforce for a request running in ``session``."""
-        if self._redis_url and not self._listening:
+        if not self.listening:
             version = await policy_version(session)
-            if version != self.loaded.compiled.version:
+            if version > self.loaded.compiled.version:
                 await self._reload(version)
         return self.loaded
 
     async def changed(self, version: int) -> None:
         """After a committed change on this server: reload here, announce to the others."""
         await self._reload(version)
-        if not self._redis_url:
-            return
+        if self._redis_url:
+            # Announced in the background: a hung Redis must not hold the answer back, and
+            # the others do not depend on the announcement (they read or poll the version).
+            task = asyncio.create_task(self._announce(version), name="policy-announce")
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
+
+    async def _announce(self, version: int) -> None:
         try:
-            await self._publish(str(version))
-        except Exception:  # noqa: BLE001 - the others fall back to reading the version
+            await asyncio.wait_for(self._publish(str(version)),
+                                   self._freshness.channel_timeout)
+        except Exception:  # noqa: BLE001 - the others read the version or poll it
             log.warning("could not announce policy version %s", version, exc_info=True)
 
     async def _reload(self, version: int) -> None:
         async with self._lock:
-            if self._loaded is not None and self._loaded.compiled.version == version:
+            if self._loaded is not None and self._loaded.compiled.version >= version:
                 return
             enforcer = await load_enforcer(self._engine)
             self._loaded = LoadedPolicy(enforcer, compile_policy(enforcer, version))
             log.info("policy version %s compiled: %s fields", version,
                      len(self._loaded.compiled.fields))
 
+    async def _catch_up(self) -> None:
+        async with self._sessions() as session:
+            version = await policy_version(session)
+        await self._reload(version)
+
     async def _publish(self, message: str) -> None:
         from redis.asyncio import Redis
 
-        client = Redis.from_url(self._redis_url or "", socket_timeout=1)
+        client = Redis.from_url(self._redis_url or "", socket_timeout=1,
+                                socket_connect_timeout=1)
         try:
             await client.publish(CHANNEL, message)
         finally:
             await client.aclose()
 
+    async def _poll(self) -> None:
+        """Read the version now and then, whatever the channel says."""
+        while True:
+            await asyncio.sleep(self._freshness.poll)
+            try:
+                await self._catch_up()
+            except Exception:  # noqa: BLE001 - requests read it themselves meanwhile
+                log.warning("policy version poll failed", exc_info=True)
+
     async def _listen(self) -> None:
-        """Follow the channel; on any failure stop trusting the cache and try again."""
+        """Follow the channel; on any failure or silence stop trusting it and start again."""
         from redis.asyncio import Redis
 
         while True:
             client = Redis.from_url(self._redis_url or "", socket_connect_timeout=1,
-                                    health_check_interval=5)
+                                    socket_timeout=self._freshness.channel_timeout)
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
-                    await self._catch_up()  # changes made while we were not listening
-                    self._listening = True
-                    log.info("listening for policy changes")
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            await self._catch_up()
+                    await self._follow(pubsub)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - retried below
-                if self._listening:
-                    log.warning("policy channel lost; checking the version per request")
-                self._listening = False
-                await asyncio.sleep(RETRY_SECONDS)
+            except Exception as failure:  # noqa: BLE001 - retried below
+                if self.listening:
+                    log.warning("policy channel lost (%s); checking the version per request",
+                                type(failure).__name__)
             finally:
-                self._listening = False
-                await client.aclose()
+                self._channel_proven_at = -math.inf
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.aclose(), 1)
+            await asyncio.sleep(RETRY_SECONDS)
 
-    async def _catch_up(self) -> None:
-        async with self._sessions() as session:
-            version = await policy_version(session)
-        await self._reload(version)
+    async def _follow(self, pubsub: Any) -> None:
+        """Subscribe, catch up, then apply announcements and prove the channel by pings.
+
+        Raises:
+            ChannelSilent: Redis did not answer the subscription or a ping in time.
+        """
+        timeout = self._freshness.channel_timeout
+        waiting_since = time.monotonic()  # for the subscription's confirmation first
+        ping_sent_at: float | None = None
+        await asyncio.wait_for(pubsub.subscribe(CHANNEL), timeout)
+        subscribed = False
+        while True:
+            now = time.monotonic()
+            if subscribed and ping_sent_at is None \
+                    and now - self._channel_proven_at >= self._freshness.heartbeat:
+                ping_sent_at = waiting_since = now
+                await asyncio.wait_for(pubsub.ping(), timeout)
+            if (not subscribed or ping_sent_at is not None) and now - waiting_since > timeout:
+                raise ChannelSilent(f"no answer from Redis for {timeout} s")
+            message = await pubsub.get_message(timeout=self._freshness.heartbeat / 2)
+            if message is None:
+                continue
+            kind = message.get("type")
+            if kind == "subscribe":
+                # Subscribed before reading: nothing announced from here on is missed.
+                subscribed = True
+                await self._catch_up()
+                self._channel_proven_at = waiting_since
+                log.info("listening for policy changes")
+            elif kind == "message":
+                await self._catch_up()
+            elif kind == "pong" and ping_sent_at is not None:
+                self._channel_proven_at, ping_sent_at = ping_sent_at, None

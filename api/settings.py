@@ -110,6 +110,16 @@ class Settings(BaseSettings):
                 raise ValueError("CADRE_AUTHZ_ENABLED=false is refused in production")
         return self
 
+    # -- Access freshness
+    #: Seconds between pings on the policy channel (Redis).
+    policy_heartbeat_seconds: float = Field(0.25, gt=0)
+    #: A channel that has not answered for this long is not trusted: the policy version is
+    #: read from the database on every request until it answers again.
+    policy_channel_timeout_seconds: float = Field(1.0, gt=0)
+    #: How often the version is read anyway while the channel is healthy (a change whose
+    #: announcement never reached Redis).
+    policy_poll_seconds: float = Field(1.0, gt=0)
+
 
 @lru_cache
 def get_settings() -> Settings:

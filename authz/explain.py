@@ -53,3 +53,14 @@ def explain(enforcer: Any, catalogue: frozenset[str], grants: Iterable[Grant],
                 return Explanation(False, OUTSIDE_TOKEN_SCOPES, tuple(rule), (role, relation))
             return Explanation(True, ALLOWED, tuple(rule), (role, relation))
     return Explanation(False, NOT_GRANTED)
+
+
+def explain_each(enforcer: Any, catalogue: frozenset[str], grants: Iterable[Grant],
+                 type_field: str, action: str = "read",
+                 within: frozenset[str] | None = None) -> list[Explanation]:
+    """The decision for each (role, relation) in ``grants`` on its own, in a stable order."""
+    found = []
+    for grant in sorted(grants):
+        one = explain(enforcer, catalogue, [grant], type_field, action, within)
+        found.append(Explanation(one.allowed, one.reason, one.rule, grant))
+    return found

@@ -64,8 +64,13 @@ async def install_default_policy(session: AsyncSession) -> bool:
     installed = set(await session.scalars(select(InstalledPolicyFile.name)))
     missing = {name: lines for name, lines in default_policy_files().items()
                if name not in installed}
+    # A line an administrator already added stays as it is: each line is stored once.
+    present = {tuple(v for v in (r.ptype, r.v0, r.v1, r.v2, r.v3, r.v4, r.v5) if v is not None)
+               for r in await session.scalars(select(CasbinRule))} if missing else set()
     for name, lines in missing.items():
         for ptype, *values in lines:
+            if (ptype, *values) in present:
+                continue
             padded = values + [None] * (6 - len(values))
             session.add(CasbinRule(ptype=ptype, **{f"v{i}": v for i, v in enumerate(padded)}))
         session.add(InstalledPolicyFile(name=name))

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, true
 
 from authz.compiled import CompiledPolicy, Grant
+from authz.explain import NOT_GRANTED
 from authz.principal import Principal
 from domain.enums import Role
 from domain.errors import Forbidden
@@ -126,7 +127,8 @@ def require_read(scope: Scope, grants: frozenset[Grant], fields: list[str]) -> f
     readable = scope.readable(grants)
     for type_field in fields:
         if type_field not in readable:
-            raise Forbidden(f"Not allowed to read {type_field}.", field=type_field)
+            raise Forbidden(f"Not allowed to read {type_field}.", field=type_field,
+                            reason=NOT_GRANTED)
     return readable
 
 
@@ -139,7 +141,8 @@ def require_write(scope: Scope, grants: frozenset[Grant], fields: list[str]) -> 
     writable = scope.writable(grants)
     for type_field in fields:
         if type_field not in writable:
-            raise Forbidden(f"Not allowed to write {type_field}.", field=type_field)
+            raise Forbidden(f"Not allowed to write {type_field}.", field=type_field,
+                            reason=NOT_GRANTED)
 
 
 def partner_readable(policy: CompiledPolicy, scopes: frozenset[str]) -> frozenset[str]:

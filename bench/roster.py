@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -142,6 +143,18 @@ async def statements_per_request(url: str, token: str, query: str) -> int:
     return len(statements)
 
 
+async def _subject(url: str, username: str) -> Any:
+    from api.auth import subject_of
+    from db.engine import create_engine, create_sessionmaker
+
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await subject_of(session, username)
+    finally:
+        await engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=50_000)
@@ -156,7 +169,8 @@ def main() -> None:
     asyncio.run(prepare(args.database, args.size))
     url = dsn(args.database).replace("postgresql://", "postgresql+asyncpg://")
     settings = Settings(database_url=url)
-    org, discipline = issue_token(settings, "demo-org"), issue_token(settings, "demo-discipline")
+    org, discipline = (issue_token(settings, asyncio.run(_subject(url, name)))
+                       for name in ("demo-org", "demo-discipline"))
     variables = {"first": 50, "unitId": str(UNIT_ID)}
     # The benchmark measures throughput, so the per-user rate limit is off.
     env = {"DATABASE_URL": url, "CADRE_ENV": "development", "CADRE_RATE_LIMIT_PER_MINUTE": "0"}

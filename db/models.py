@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -161,6 +162,11 @@ class User(Base):
     cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadres.id"), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Tokens carry it; raising it refuses every token issued before (revokeUserTokens).
+    token_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    # Tokens name the account by id: an id is never given to a second account.
+    __table_args__ = {"sqlite_autoincrement": True}
 
 
 class RoleAssignment(Base):
@@ -173,7 +179,11 @@ class RoleAssignment(Base):
     role: Mapped[enums.Role] = mapped_column(_enum(enums.Role))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
-    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id", name="uq_role_assignment"),)
+    # The constraint treats NULL units as distinct: unit-less roles need the partial index.
+    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id", name="uq_role_assignment"),
+                      Index("uq_role_assignment_unit_less", "user_id", "role", unique=True,
+                            sqlite_where=text("unit_id IS NULL"),
+                            postgresql_where=text("unit_id IS NULL")))
 
 
 class CasbinRule(Base):
@@ -189,6 +199,10 @@ class CasbinRule(Base):
     v3: Mapped[str | None] = mapped_column(String(255))
     v4: Mapped[str | None] = mapped_column(String(255))
     v5: Mapped[str | None] = mapped_column(String(255))
+
+    # Each line once; unused values are NULL, so they are compared coalesced.
+    __table_args__ = (Index("uq_casbin_rule_line", "ptype",
+                            *(text(f"coalesce(v{i}, '')") for i in range(6)), unique=True),)
 
     def __str__(self) -> str:
         # The adapter reads each rule back as its CSV line.
@@ -239,6 +253,11 @@ class AdjustmentCase(Base):
     previous_rank: Mapped[enums.Rank | None] = mapped_column(_enum(enums.Rank))
     previous_status: Mapped[enums.CadreStatus | None] = mapped_column(_enum(enums.CadreStatus))
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # One open case per cadre, settled by the database when two openings race.
+    __table_args__ = (Index("uq_adjustment_cases_open_per_cadre", "cadre_id", unique=True,
+                            sqlite_where=text("stage <> 'CLOSED'"),
+                            postgresql_where=text("stage <> 'CLOSED'")),)
 
 
 class CaseFinding(Base):

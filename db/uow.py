@@ -35,6 +35,7 @@ class UnitOfWork:
         #: Whether a completed change waits for the commit point.
         self.pending = False
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
+        self._despite_rollback: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -90,10 +91,21 @@ class UnitOfWork:
                 log.error("after-commit step failed", exc_info=True)
 
     async def rollback(self) -> None:
+        """Roll back the change; then write and commit what `despite_rollback` asked for."""
         if self._session is not None:
             await self._session.rollback()
         self.pending = False
         self._after_commit.clear()
+        steps, self._despite_rollback = self._despite_rollback, []
+        if steps:
+            for step in steps:
+                await step()
+            await self.session.commit()
+
+    def despite_rollback(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Write ``step`` even though the change is refused: it runs after the rollback, in a
+        transaction of its own (a refusal that auditors must see)."""
+        self._despite_rollback.append(step)
 
     def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run ``callback`` after the next commit; dropped by a rollback.

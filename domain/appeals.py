@@ -2,15 +2,16 @@
 
 Filed by the cadre himself within 30 days of being notified of the decision; the
 department decides within 60 days of accepting it, extendable once by at most 30
-days. The reviewer must not be the person who recorded the decision.
+days. The reviewer must not be the person who recorded the decision, nor the
+cadre himself.
 """
 
 from datetime import datetime, timedelta
 
-from domain import limits
+from domain import duties, limits
 from domain.cases import appeal_deadline
 from domain.enums import AppealOutcome, AppealStatus, CaseStage, Disposition
-from domain.errors import Conflict, Forbidden, InvalidInput
+from domain.errors import Conflict, InvalidInput
 
 DECISION_DAYS = 60
 EXTENSION_MAX_DAYS = 30
@@ -62,11 +63,31 @@ def extended_due(due_at: datetime, already_extended: bool, days: int, now: datet
     return due_at + timedelta(days=days)
 
 
-def check_reviewer(reviewer_id: int, decided_by: int | None) -> None:
-    """Separation of duties: whoever recorded the decision may not review the appeal."""
-    if decided_by is not None and reviewer_id == decided_by:
-        raise Forbidden("The person who recorded the decision cannot review the appeal.",
-                        field="reviewer")
+def check_reviewer(reviewer_id: int, decided_by: int | None,
+                   reviewer_cadre_id: int | None, case_cadre_id: int) -> None:
+    """Separation of duties for accepting, extending and deciding an appeal.
+
+    The officer who recorded the decision may not review the appeal, and nobody
+    reviews an appeal about himself, whatever roles he holds.
+
+    Raises:
+        Forbidden: with reason RECORDED_THE_DECISION or OWN_CASE.
+    """
+    duties.check_not_about_self(reviewer_cadre_id, case_cadre_id)
+    duties.check_not_decision_maker(reviewer_id, decided_by)
+
+
+def restored_units(outcome: AppealOutcome, previous_unit_id: int | None,
+                   current_unit_id: int) -> set[int]:
+    """The units a decision on the appeal writes to besides the cadre's present one.
+
+    REVOKED puts the cadre back in the unit he held before the case: a write there,
+    which the reviewer needs the right to make, as updateCadre would.
+    """
+    if outcome is AppealOutcome.REVOKED and previous_unit_id is not None \
+            and previous_unit_id != current_unit_id:
+        return {previous_unit_id}
+    return set()
 
 
 def check_outcome(outcome: AppealOutcome, disposition: Disposition | None) -> None:

@@ -121,7 +121,16 @@ def appeal_deadline(notified_at: datetime) -> datetime:
 
 
 def check_can_close(stage: CaseStage, notified_at: datetime | None, now: datetime) -> None:
-    """A case closes without appeal only once the cadre's appeal window has passed."""
+    """A case closes without appeal only once the cadre's appeal window has passed, and
+    never while an appeal against its decision waits for a decision.
+
+    Raises:
+        Conflict: naming the appeal window or the pending appeal.
+    """
+    if stage is CaseStage.APPEAL:
+        # Filing moved the case to APPEAL; deciding the appeal closes it, nothing else may.
+        raise Conflict("The appeal against this decision is not decided yet; deciding it "
+                       "closes the case.", field="stage")
     if stage is CaseStage.APPOINTMENT and notified_at and now <= appeal_deadline(notified_at):
         raise Conflict("The cadre may still appeal until "
                        f"{appeal_deadline(notified_at):%Y-%m-%d}; close the case after that.",

@@ -10,10 +10,13 @@ class DomainError(Exception):
 
     code = "BAD_USER_INPUT"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None,
+                 reason: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # A stable name of the rule that refused, for a front end to show (FORBIDDEN).
+        self.reason = reason
 
 
 class InvalidInput(DomainError):

@@ -5,8 +5,10 @@ otherwise it runs on a SQLite file in a temporary folder.
 """
 
 import asyncio
+import itertools
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.app import create_app
-from api.auth import issue_token
+from api.auth import TokenSubject, issue_token
 from api.settings import Settings
 from db.engine import create_engine, create_sessionmaker, is_sqlite
 from db.migrate import upgrade
@@ -54,8 +56,10 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     # Unlimited: the suite's own request rate is no test of the limits (test_rate_limited_*).
+    # No background version poll in the in-process app: it would land in the statement
+    # counts of test_sql_statements (the servers of test_policy_freshness poll as shipped).
     return Settings(env="test", database_url=database_url, rate_limit_per_minute=0,
-                    partner_rate_limit_per_minute=0,
+                    partner_rate_limit_per_minute=0, policy_poll_seconds=86400,
                     ide_assets=Path(__file__).parent.parent / "node_modules")
 
 
@@ -69,10 +73,39 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield http
 
 
+def _lookup_subject(url: str, username: str) -> TokenSubject:
+    """The account's token subject, read on a loop of its own (fixtures call it in sync);
+    an unknown username gets a subject no account has."""
+
+    async def lookup() -> TokenSubject:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                row = (await connection.execute(text(
+                    "SELECT id, token_generation FROM users WHERE username = :name"),
+                    {"name": username})).first()
+        finally:
+            await engine.dispose()
+        return TokenSubject(row[0], row[1]) if row else TokenSubject(0, 1)
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, lookup()).result()
+
+
 @pytest.fixture(scope="session")
 def token(settings: Settings) -> Any:
-    """``token("demo-org")`` → a bearer token for that demo account."""
-    return lambda username, ttl=None: issue_token(settings, username, ttl)
+    """``token("demo-org")`` → a bearer token for that account; ``fresh=True`` reads its id
+    and token generation again (after a revocation or a re-created username);
+    ``signed_by`` other settings (another secret) signs it for a server run with them."""
+    known: dict[str, TokenSubject] = {}
+
+    def issue(username: str, ttl: int | None = None, fresh: bool = False,
+              signed_by: Settings | None = None) -> str:
+        if fresh or username not in known:
+            known[username] = _lookup_subject(settings.database_url, username)
+        return issue_token(signed_by or settings, known[username], ttl, username=username)
+
+    return issue
 
 
 class GraphQLClient:
@@ -94,7 +127,7 @@ class GraphQLClient:
 @pytest.fixture(scope="session")
 def as_user(client: httpx.AsyncClient, token: Any) -> Any:
     """``as_user("demo-org")`` → a GraphQLClient acting as that account."""
-    return lambda username: GraphQLClient(client, token(username))
+    return lambda username, fresh=False: GraphQLClient(client, token(username, fresh=fresh))
 
 
 def uses_sqlite() -> bool:
@@ -135,3 +168,29 @@ async def reviewer(database: Any) -> str:
             "INSERT INTO role_assignments (user_id, role, unit_id) SELECT id, 'org', 1 "
             "FROM users WHERE username = 'org-reviewer'"))
     return "org-reviewer"
+
+
+@pytest.fixture(scope="session")
+async def account(database: Any) -> Any:
+    """``await account("officer", [("org", 1)], cadre_id=7)`` → a new account holding
+    those roles (unit id, or None for a role without unit); returns its username, the
+    prefix made unique for the session."""
+    serial = itertools.count(1)
+
+    async def create(prefix: str, holdings: list[tuple[str, int | None]],
+                     cadre_id: int | None = None) -> str:
+        username = f"{prefix}-{next(serial)}"
+        async with database.begin() as connection:
+            user_id = (await connection.execute(text(
+                "INSERT INTO users (username, display_name, cadre_id, active, created_at) "
+                "VALUES (:name, :name, :cadre, :yes, :now) RETURNING id"),
+                {"name": username, "cadre": cadre_id, "yes": True,
+                 "now": datetime.now(UTC)})).scalar_one()
+            for role, unit_id in holdings:
+                await connection.execute(text(
+                    "INSERT INTO role_assignments (user_id, role, unit_id) "
+                    "VALUES (:user, :role, :unit)"),
+                    {"user": user_id, "role": role, "unit": unit_id})
+        return username
+
+    return create

@@ -16,7 +16,7 @@ from domain.cases import Post, apply_disposition, check_disposition
 from domain.enums import AppealOutcome, AppealStatus, CaseStage, Disposition
 from domain.errors import InvalidInput, NotFound
 from workflows.cases import visible_case
-from workflows.records import update_versioned
+from workflows.records import update_versioned, visible_cadres
 
 
 @dataclass(frozen=True)
@@ -51,22 +51,23 @@ async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
 
 async def _visible_appeal(uow: UnitOfWork, scope: Scope,
                           appeal_id: int) -> tuple[Any, Any, frozenset[Grant]]:
-    appeal = await uow.session.scalar(select(Appeal).where(Appeal.id == appeal_id))
-    missing = f"No appeal with id {appeal_id}."
+    # The row filter is in the statement: a hidden appeal and a missing one are one path.
+    appeal = await uow.session.scalar(
+        select(Appeal).join(AdjustmentCase, AdjustmentCase.id == Appeal.case_id)
+        .join(Cadre, Cadre.id == AdjustmentCase.cadre_id)
+        .where(Appeal.id == appeal_id, visible_cadres(scope)))
     if appeal is None:
-        raise NotFound(missing, field="id")
-    try:
-        case, grants = await visible_case(uow, scope, appeal.case_id)
-    except NotFound:
-        raise NotFound(missing, field="id") from None
+        raise NotFound(f"No appeal with id {appeal_id}.", field="id")
+    case, grants = await visible_case(uow, scope, appeal.case_id)
     return appeal, case, grants
 
 
 async def accept_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
                         now: datetime) -> int:
     """Accept an appeal for review; the decision falls due 60 days later."""
-    appeal, _case, grants = await _visible_appeal(uow, scope, appeal_id)
+    appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
     require_write(scope, grants, ["Appeal.status", "Appeal.dueAt"])
+    _check_reviewer(scope, case)
     rules.check_status(appeal.status, AppealStatus.FILED)
     await update_versioned(uow.session, Appeal, appeal.id, version,
                            {"status": AppealStatus.ACCEPTED, "accepted_at": now,
@@ -81,8 +82,9 @@ async def accept_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
 async def extend_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
                         days: int, now: datetime) -> int:
     """Extend the decision's due date once, by at most 30 days."""
-    appeal, _case, grants = await _visible_appeal(uow, scope, appeal_id)
+    appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
     require_write(scope, grants, ["Appeal.dueAt"])
+    _check_reviewer(scope, case)
     rules.check_status(appeal.status, AppealStatus.ACCEPTED)
     due = rules.extended_due(appeal.due_at, appeal.extended, days, now)
     await update_versioned(uow.session, Appeal, appeal.id, version,
@@ -99,8 +101,12 @@ async def decide_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
     """Decide an appeal: uphold, revise or revoke the decision; the case closes."""
     appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
     require_write(scope, grants, ["Appeal.outcome", "Appeal.decisionNote"])
+    _check_reviewer(scope, case)
     rules.check_status(appeal.status, AppealStatus.ACCEPTED)
-    rules.check_reviewer(scope.principal.user_id, case.decided_by)
+    for unit_id in rules.restored_units(outcome, case.previous_unit_id, case.cadre_unit_id):
+        # Restoring the post moves the cadre back: the reviewer must be able to write there.
+        require_write(scope, scope.unit_grants.get(unit_id, frozenset()),
+                      ["Cadre.unit", "Cadre.position", "Cadre.rank", "Cadre.status"])
     disposition = revision.disposition if revision else None
     rules.check_outcome(outcome, disposition)
     new_position = None
@@ -129,6 +135,11 @@ async def decide_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
                        fields=["outcome", "decisionNote"], at=now)
     await uow.complete()
     return appeal.id
+
+
+def _check_reviewer(scope: Scope, case: Any) -> None:
+    principal = scope.principal
+    rules.check_reviewer(principal.user_id, case.decided_by, principal.cadre_id, case.cadre_id)
 
 
 def _previous_post(case: Any) -> Post:

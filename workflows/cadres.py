@@ -11,7 +11,7 @@ from db.models import Cadre, Unit
 from db.uow import UnitOfWork
 from domain import cadres as rules
 from domain.enums import CadreStatus, Gender, LeadershipRole, Rank
-from domain.errors import InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound
 from workflows.records import field_names, flush_unique, update_versioned, visible_cadre
 
 _GRAPHQL_NAMES = {"birth_date": "birthDate", "id_number": "idNumber", "unit_id": "unit",
@@ -69,12 +69,35 @@ async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: dateti
     cadre = Cadre(**{**{f.name: getattr(new, f.name) for f in fields(NewCadre)}, **values},
                   version=1, created_at=now, updated_at=now)
     uow.session.add(cadre)
-    await flush_unique(uow.session, "A cadre with this identity number exists.", "idNumber")
+    try:
+        await flush_unique(uow.session, "A cadre with this identity number exists.",
+                           "idNumber")
+    except Conflict:
+        await _record_clash(uow, scope, str(values["id_number"]), now)
+        raise
     await audit.record(uow.session, actor=scope.principal, operation="createCadre",
                        record_type="Cadre", record_ids=[cadre.id],
                        fields=field_names(_type_fields(written)), at=now)
     await uow.complete()
     return cadre.id
+
+
+async def _record_clash(uow: UnitOfWork, scope: Scope, id_number: str, now: datetime) -> None:
+    """Put a refused creation on the audit trail, though the creation is rolled back.
+
+    The CONFLICT tells the caller that the identity number is held, perhaps by a cadre
+    outside his jurisdiction (inherent to uniqueness): auditors must see who probed.
+    """
+
+    async def record() -> None:
+        holder = await uow.session.scalar(select(Cadre.id).where(Cadre.id_number == id_number))
+        await audit.record(uow.session, actor=scope.principal, operation="createCadreRefused",
+                           record_type="Cadre", record_ids=[holder] if holder else [],
+                           fields=["idNumber"], at=now)
+
+    uow.despite_rollback(record)
+    if not uow.deferred:
+        await uow.rollback()
 
 
 async def update_cadre(uow: UnitOfWork, scope: Scope, changes: CadreChanges,

@@ -18,10 +18,11 @@ from db.models import AdjustmentCase, Cadre, CaseFinding, CaseStep, Finding
 from db.queries import cases as case_queries
 from db.uow import UnitOfWork
 from domain import cases as rules
+from domain import duties
 from domain.enums import CaseStage, Disposition, FindingStatus
 from domain.errors import Conflict, InvalidInput, NotFound
 from workflows.followups import open_follow_up
-from workflows.records import update_versioned, visible_cadre, visible_cadres
+from workflows.records import flush_unique, update_versioned, visible_cadre, visible_cadres
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ async def open_case(uow: UnitOfWork, scope: Scope, cadre_id: int, finding_ids: l
     """Open the procedure for a cadre, on confirmed findings against him (核实认定)."""
     cadre = await visible_cadre(uow.session, scope, cadre_id)
     require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["AdjustmentCase.stage"])
+    duties.check_not_about_self(scope.principal.cadre_id, cadre.id)
     text = rules.check_note(note, required=False)
     refs = rules.check_documents(documents)
     ids = sorted(set(finding_ids))
@@ -77,7 +79,8 @@ async def open_case(uow: UnitOfWork, scope: Scope, cadre_id: int, finding_ids: l
     case = AdjustmentCase(cadre_id=cadre.id, stage=CaseStage.VERIFICATION,
                           opened_by=scope.principal.user_id, opened_at=now, version=1)
     uow.session.add(case)
-    await uow.session.flush()
+    # One open case per cadre is a unique index too: of two concurrent openings one wins.
+    await flush_unique(uow.session, "The cadre already has an open case.", "cadreId")
     uow.session.add_all([CaseFinding(case_id=case.id, finding_id=i) for i in ids])
     uow.session.add(CaseStep(case_id=case.id, stage=CaseStage.VERIFICATION,
                              actor_id=scope.principal.user_id, at=now, note=text,
@@ -96,6 +99,7 @@ async def advance_case(uow: UnitOfWork, scope: Scope, step: Step, now: datetime)
     if step.stage is CaseStage.DECISION:
         written.append("AdjustmentCase.disposition")
     require_write(scope, grants, written)
+    duties.check_not_about_self(scope.principal.cadre_id, case.cadre_id)
     if step.stage is CaseStage.APPEAL:
         raise Conflict("A case enters APPEAL only when the cadre files an appeal.",
                        field="stage")

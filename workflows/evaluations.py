@@ -3,16 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from authz.scope import Scope, require_write
 from db import audit
 from db.models import Evaluation
 from db.uow import UnitOfWork
 from domain import evaluations as rules
 from domain.enums import EvaluationPeriod, EvaluationSource, Grade
-from domain.errors import NotFound
-from workflows.records import field_names, flush_unique, visible_cadre
+from workflows.records import field_names, flush_unique, visible_cadre, visible_record
 
 
 @dataclass(frozen=True)
@@ -69,12 +66,8 @@ async def record_evaluation(uow: UnitOfWork, scope: Scope, new: NewEvaluation,
 async def finalise_evaluation(uow: UnitOfWork, scope: Scope, evaluation_id: int,
                               now: datetime) -> int:
     """Make an evaluation part of the record: it can no longer change."""
-    evaluation = await uow.session.scalar(
-        select(Evaluation).where(Evaluation.id == evaluation_id).with_for_update())
-    missing = f"No evaluation with id {evaluation_id}."
-    if evaluation is None:
-        raise NotFound(missing, field="id")
-    cadre = await visible_cadre(uow.session, scope, evaluation.cadre_id, "id", missing)
+    evaluation, cadre = await visible_record(uow.session, scope, Evaluation, evaluation_id,
+                                             "evaluation", lock=True)
     require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["Evaluation.finalised"])
     rules.check_editable(evaluation.finalised)
     evaluation.finalised = True

@@ -20,7 +20,7 @@ from domain import fault_tolerance as rules
 from domain import ids
 from domain.enums import ReviewOutcome, ToleranceListKind
 from domain.errors import NotFound
-from workflows.records import flush_unique, visible_cadre
+from workflows.records import flush_unique, visible_record
 
 REVIEW_FIELDS = ["FaultToleranceReview.outcome", "FaultToleranceReview.item",
                  "FaultToleranceReview.reasoning"]
@@ -33,10 +33,8 @@ async def _visible_finding(uow: UnitOfWork, scope: Scope,
     missing = f"No finding with id {finding_id}."
     if not ids.in_range(finding_id):
         raise NotFound(missing, field="findingId")
-    finding = await uow.session.scalar(select(Finding).where(Finding.id == finding_id))
-    if finding is None:
-        raise NotFound(missing, field="findingId")
-    cadre = await visible_cadre(uow.session, scope, finding.cadre_id, "findingId", missing)
+    finding, cadre = await visible_record(uow.session, scope, Finding, finding_id, "finding",
+                                          field="findingId")
     return finding, scope.cadre_grants(cadre.unit_id, cadre.id)
 
 

@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from authz.scope import Scope, require_write
 from db import audit
 from db.models import Finding, NegativeListItem
@@ -12,7 +10,7 @@ from db.uow import UnitOfWork
 from domain import findings as rules
 from domain.enums import FindingSource, FindingStatus
 from domain.errors import NotFound
-from workflows.records import field_names, update_versioned, visible_cadre
+from workflows.records import field_names, update_versioned, visible_cadre, visible_record
 
 
 @dataclass(frozen=True)
@@ -61,11 +59,7 @@ _OPERATIONS = {FindingStatus.UNDER_VERIFICATION: "startFindingVerification",
 async def move_finding(uow: UnitOfWork, scope: Scope, finding_id: int, version: int,
                        target: FindingStatus, now: datetime) -> int:
     """Advance a finding: start verification, then confirm or dismiss it."""
-    finding = await uow.session.scalar(select(Finding).where(Finding.id == finding_id))
-    missing = f"No finding with id {finding_id}."
-    if finding is None:
-        raise NotFound(missing, field="id")
-    cadre = await visible_cadre(uow.session, scope, finding.cadre_id, "id", missing)
+    finding, cadre = await visible_record(uow.session, scope, Finding, finding_id, "finding")
     require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["Finding.status"])
     rules.check_transition(finding.status, target)
     values: dict[str, object] = {"status": target}

@@ -16,9 +16,10 @@ from authz.scope import Scope, require_write
 from db import audit
 from db.models import CasbinRule, PolicyState, RoleAssignment, Unit, User
 from db.uow import UnitOfWork
-from domain import limits
+from domain import duties, limits
 from domain.enums import Role
 from domain.errors import Conflict, InvalidInput, NotFound
+from workflows.records import flush_unique
 
 PTYPES = {"p": 4, "g": 2, "g2": 2}
 VALUE_MAX = limits.POLICY_VALUE
@@ -81,7 +82,8 @@ async def add_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
         raise Conflict("The policy already holds this rule.", field="values")
     row = CasbinRule(ptype=rule.ptype, **{f"v{i}": v for i, v in enumerate(rule.values)})
     uow.session.add(row)
-    await uow.session.flush()
+    # The unique index settles a race the check above cannot see.
+    await flush_unique(uow.session, "The policy already holds this rule.", "values")
     version = await _bump_version(uow)
     await audit.record(uow.session, actor=scope.principal, operation="addPolicyRule",
                        record_type="PolicyRule", record_ids=[row.id],
@@ -112,7 +114,10 @@ async def remove_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[st
 
 async def _user_and_unit(uow: UnitOfWork, username: str, role: Role,
                          unit_code: str | None) -> tuple[int, int | None]:
-    user_id = await uow.session.scalar(select(User.id).where(User.username == username))
+    # The account's row is locked: two concurrent changes of its roles (an admin role and
+    # a data role, say) are checked one after the other, never side by side.
+    user_id = await uow.session.scalar(select(User.id).where(User.username == username)
+                                       .with_for_update())
     if user_id is None:
         raise NotFound(f"No user {username}.", field="username")
     if role in (Role.ADMIN, Role.CADRE):
@@ -123,7 +128,7 @@ async def _user_and_unit(uow: UnitOfWork, username: str, role: Role,
         raise InvalidInput(f"The {role.value} role holds over a unit.", field="unitCode")
     unit_id = await uow.session.scalar(select(Unit.id).where(Unit.code == unit_code))
     if unit_id is None:
-        raise NotFound(f"No unit {unit_code}.", field="unitCode")
+        raise NotFound(f"No unit with code {unit_code}.", field="unitCode")
     return user_id, unit_id
 
 
@@ -138,12 +143,16 @@ async def assign_role(uow: UnitOfWork, scope: Scope, username: str, role: Role,
     """Let a user hold a role over a unit; takes effect on his next request everywhere."""
     require_write(scope, scope.global_grants, ["UserAccount.roles"])
     user_id, unit_id = await _user_and_unit(uow, username, role, unit_code)
+    duties.check_not_own_account(scope.principal.user_id, user_id)
+    held = await uow.session.scalars(select(RoleAssignment.role)
+                                     .where(RoleAssignment.user_id == user_id))
+    duties.check_compatible(held, role)
     if await uow.session.scalar(select(RoleAssignment.id)
                                 .where(_holding(user_id, role, unit_id))) is not None:
         raise Conflict("The user already holds this role there.", field="role")
     assignment = RoleAssignment(user_id=user_id, role=role, unit_id=unit_id)
     uow.session.add(assignment)
-    await uow.session.flush()
+    await flush_unique(uow.session, "The user already holds this role there.", "role")
     await audit.record(uow.session, actor=scope.principal, operation="assignRole",
                        record_type="UserAccount", record_ids=[user_id],
                        fields=[role.value, unit_code or ""], at=now)
@@ -155,6 +164,7 @@ async def revoke_role(uow: UnitOfWork, scope: Scope, username: str, role: Role,
     """Withdraw a role holding; takes effect on the user's next request everywhere."""
     require_write(scope, scope.global_grants, ["UserAccount.roles"])
     user_id, unit_id = await _user_and_unit(uow, username, role, unit_code)
+    duties.check_not_own_account(scope.principal.user_id, user_id)
     result = await uow.session.execute(delete(RoleAssignment)
                                        .where(_holding(user_id, role, unit_id)))
     if result.rowcount == 0:  # type: ignore[attr-defined]

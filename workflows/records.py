@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,23 @@ async def visible_cadre(session: AsyncSession, scope: Scope, cadre_id: int,
     if row is None:
         raise NotFound(missing or f"No cadre with id {cadre_id}.", field=field)
     return row
+
+
+async def visible_record(session: AsyncSession, scope: Scope, model: Any, record_id: int,
+                         name: str, field: str = "id", lock: bool = False) -> tuple[Any, Any]:
+    """A record belonging to a cadre, and that cadre, if the caller may see the cadre.
+
+    One statement with the row filter in it, so that a hidden id and a missing id take
+    the same path and answer the same NOT_FOUND, in the same time.
+    """
+    query = (select(model, Cadre).join(Cadre, Cadre.id == model.cadre_id)
+             .where(model.id == record_id, visible_cadres(scope)))
+    if lock:
+        query = query.with_for_update(of=model)
+    found = (await session.execute(query)).first()
+    if found is None:
+        raise NotFound(f"No {name} with id {record_id}.", field=field)
+    return found[0], found[1]
 
 
 async def update_versioned(session: AsyncSession, model: Any, record_id: int, version: int,

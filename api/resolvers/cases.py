@@ -91,17 +91,17 @@ class AppealPayload:
     appeal: Appeal | None
 
 
-async def _read_case(info: strawberry.Info, case_id: int,
-                     selected: frozenset[str]) -> AdjustmentCase | None:
+async def _read_case(info: strawberry.Info, case_id: int, selected: frozenset[str],
+                     cadre_selected: frozenset[str] = frozenset()) -> AdjustmentCase | None:
     rows = await case_queries.list_cases(info.context.uow.session,
                                          visible_cadres(info.context.scope), case_id=case_id)
-    built = await build_cases(info, rows, selected)
+    built = await build_cases(info, rows, selected, cadre_selected)
     return built[0] if built else None
 
 
 async def _case_payload(info: strawberry.Info, case_id: int) -> AdjustmentCasePayload:
-    return AdjustmentCasePayload(case=await _read_case(info, case_id,
-                                                       selected_names(info, "case")))
+    return AdjustmentCasePayload(case=await _read_case(
+        info, case_id, selected_names(info, "case"), selected_names(info, "case", "cadre")))
 
 
 async def _appeal_payload(info: strawberry.Info, appeal_id: int) -> AppealPayload:
@@ -116,7 +116,8 @@ class CaseQueries:
     @strawberry.field(description="One adjustment case; null when missing or out of scope.")
     async def adjustment_case(self, info: strawberry.Info,
                               id: strawberry.ID) -> AdjustmentCase | None:
-        return await _read_case(info, decode_id(id), selected_names(info))
+        return await _read_case(info, decode_id(id), selected_names(info),
+                                selected_names(info, "cadre"))
 
     @strawberry.field(description="Adjustment cases the caller may see, newest first (200 max).")
     async def adjustment_cases(self, info: strawberry.Info,
@@ -132,7 +133,7 @@ class CaseQueries:
             ctx.uow.session, visible_cadres(ctx.scope), unit_ids=unit_ids, stage=filter.stage,
             cadre_id=(decode_id(filter.cadre_id, "filter.cadreId")
                       if filter.cadre_id is not None else None))
-        return await build_cases(info, rows, selected_names(info))
+        return await build_cases(info, rows, selected_names(info), selected_names(info, "cadre"))
 
     @strawberry.field(description="Cases whose accepted appeal is past its decision date.")
     async def overdue_appeals(self, info: strawberry.Info) -> list[AdjustmentCase]:
@@ -141,7 +142,7 @@ class CaseQueries:
         ids = await case_queries.overdue_case_ids(ctx.uow.session, visible, ctx.now)
         rows = [row for case_id in ids for row in
                 await case_queries.list_cases(ctx.uow.session, visible, case_id=case_id)]
-        return await build_cases(info, rows, selected_names(info))
+        return await build_cases(info, rows, selected_names(info), selected_names(info, "cadre"))
 
 
 @strawberry.type

@@ -10,15 +10,16 @@ from api.inputs import text, text_argument
 from api.resolvers.ids import decode_id
 from api.types.cadres import Allowed
 from authz.compiled import Grant
-from authz.explain import explain
+from authz.explain import explain, explain_each
 from authz.scope import PartnerScope, Scope, require_read
-from db.models import CasbinRule
+from db.models import Cadre, CasbinRule
 from db.queries import records
 from db.queries import tokens as token_queries
 from db.queries import users as user_queries
 from domain import limits
 from domain.enums import Role
 from domain.errors import InvalidInput, NotFound
+from workflows import accounts
 from workflows import policy as policy_workflows
 
 
@@ -36,7 +37,18 @@ class PolicyView:
     rules: list[PolicyRule]
 
 
-@strawberry.type(description="Why a user may or may not read a field of a record.")
+@strawberry.type(description="The policy's decision for one relation a principal can hold.")
+class RelationDecision:
+    role: str
+    relation: str
+    granted: bool
+    reason: str
+    rule: list[str] | None
+
+
+@strawberry.type(description="Why a user may or may not read a field of a record. For a "
+                             "record the caller may not read himself, or none, the answer "
+                             "is the policy-level one and says nothing about the record.")
 class AccessExplanation:
     granted: bool | None
     reason: str | None = strawberry.field(
@@ -45,6 +57,9 @@ class AccessExplanation:
     rule: list[str] | None = strawberry.field(description="The policy rule that allowed it.")
     role: str | None
     relation: str | None
+    relations: list[RelationDecision] | None = strawberry.field(
+        description="The decision for each relation the principal stands in (to the "
+                    "record, or to any record at the policy level).")
     allowed: Allowed
 
 
@@ -71,6 +86,13 @@ class RoleChangePayload:
     username: str
 
 
+@strawberry.type
+class RevokeUserTokensPayload:
+    username: str
+    token_generation: int = strawberry.field(
+        description="Tokens of an earlier generation are refused from now on.")
+
+
 async def _scope_of(info: strawberry.Info, name: str) -> Scope:
     """The scope of a user (by username) or of a partner token (``token:<id>``)."""
     ctx = info.context
@@ -89,13 +111,14 @@ async def _scope_of(info: strawberry.Info, name: str) -> Scope:
 async def _grants_of(info: strawberry.Info, scope: Scope, type_name: str,
                      record_id: int | None) -> frozenset[Grant]:
     ctx = info.context
-    if record_id is None:
+    if record_id is None or not records.belongs_to_a_cadre(type_name):
         return frozenset().union(*scope.possible_grants())
-    if not records.belongs_to_a_cadre(type_name):
-        return scope.global_grants
-    found = await records.owner(ctx.uow.session, type_name, record_id)
+    # Loaded under the caller's own row filter: a record he may not read (or a missing
+    # one) gets the policy-level answer, so nothing about it (existence, unit, owner) leaks.
+    found = await records.owner(ctx.uow.session, type_name, record_id,
+                                ctx.scope.row_filter("Cadre.id", Cadre.unit_id, Cadre.id))
     if found is None:
-        raise NotFound(f"No {type_name} with id {record_id}.", field="recordId")
+        return frozenset().union(*scope.possible_grants())
     grants = scope.cadre_grants(*found)
     return scope.evaluation_grants(grants, True) if type_name == "Evaluation" else grants
 
@@ -139,13 +162,18 @@ class PolicyQueries:
         record = decode_id(record_id, "recordId") if record_id is not None else None
         grants = await _grants_of(info, scope, type, record)
         within = scope.ever_readable() if isinstance(scope, PartnerScope) else None
-        found = explain(ctx.policy.enforcer, ctx.scope.policy.fields, grants,
-                        f"{type}.{field}", action, within)
+        args = (ctx.policy.enforcer, ctx.scope.policy.fields, grants, f"{type}.{field}",
+                action, within)
+        found = explain(*args)
+        each = [RelationDecision(role=one.grant[0], relation=one.grant[1],
+                                 granted=one.allowed, reason=one.reason,
+                                 rule=list(one.rule) if one.rule else None)
+                for one in explain_each(*args) if one.grant]
         return AccessExplanation(granted=found.allowed, reason=found.reason,
                                  rule=list(found.rule) if found.rule else None,
                                  role=found.grant[0] if found.grant else None,
                                  relation=found.grant[1] if found.grant else None,
-                                 allowed=allowed)
+                                 relations=each, allowed=allowed)
 
 
 def _reload_after_commit(info: strawberry.Info, version: int) -> None:
@@ -190,3 +218,21 @@ class PolicyMutations:
         await policy_workflows.revoke_role(ctx.uow, ctx.scope, input.username, input.role,
                                            input.unit_code, ctx.now)
         return RoleChangePayload(username=input.username)
+
+    @strawberry.mutation(description="Refuse every token issued so far to this account, on "
+                                     "every server at once (system admin).")
+    async def revoke_user_tokens(
+            self, info: strawberry.Info,
+            username: Annotated[str, text_argument(limits.USERNAME)]) -> RevokeUserTokensPayload:
+        ctx = info.context
+        generation = await accounts.revoke_user_tokens(ctx.uow, ctx.scope, username, ctx.now)
+        return RevokeUserTokensPayload(username=username, token_generation=generation)
+
+    @strawberry.mutation(description="Deactivate an account: its tokens fail at once on every "
+                                     "server (system admin; not his own).")
+    async def deactivate_user(
+            self, info: strawberry.Info,
+            username: Annotated[str, text_argument(limits.USERNAME)]) -> RoleChangePayload:
+        ctx = info.context
+        await accounts.deactivate_account(ctx.uow, ctx.scope, username, ctx.now)
+        return RoleChangePayload(username=username)

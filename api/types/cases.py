@@ -67,9 +67,13 @@ class AdjustmentCase:
     allowed: Allowed
 
 
-async def build_cases(info: strawberry.Info, rows: Sequence[Any],
-                      selected: frozenset[str]) -> list[AdjustmentCase]:
-    """GraphQL cases for ``rows``; steps, findings, appeals and cadres fetched for all at once."""
+async def build_cases(info: strawberry.Info, rows: Sequence[Any], selected: frozenset[str],
+                      cadre_selected: frozenset[str] = frozenset()) -> list[AdjustmentCase]:
+    """GraphQL cases for ``rows``; steps, findings, appeals and cadres fetched for all at once.
+
+    ``cadre_selected`` names what is selected under ``cadre``, so that the cadre's
+    evaluations, findings and labels are fetched (as the policy allows) like a roster's.
+    """
     ctx = info.context
     scope: Scope = ctx.scope
     session = ctx.uow.session
@@ -81,7 +85,7 @@ async def build_cases(info: strawberry.Info, rows: Sequence[Any],
     if "cadre" in selected and ids:
         cadre_rows = await cadre_queries.by_ids(session, visible_cadres(scope),
                                                 sorted({row.cadre_id for row in rows}))
-        cadres = {int(c.id): c for c in await build_cadres(info, cadre_rows, frozenset())}
+        cadres = {int(c.id): c for c in await build_cadres(info, cadre_rows, cadre_selected)}
     built = []
     for row in rows:
         allowed = scope.readable(scope.cadre_grants(row.cadre_unit_id, row.cadre_id))

@@ -15,10 +15,40 @@ _PRINCIPAL = (select(User.id, User.username, User.cadre_id, RoleAssignment.role,
               .order_by(RoleAssignment.id))
 
 
+_PRINCIPAL_OF_TOKEN = (select(User.id, User.username, User.cadre_id, RoleAssignment.role,
+                              RoleAssignment.unit_id)
+                       .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+                       .where(User.id == bindparam("user_id"), User.active.is_(True),
+                              User.token_generation == bindparam("generation"))
+                       .order_by(RoleAssignment.id))
+
+
 async def principal(session: AsyncSession, username: str) -> Principal | None:
     """The active user ``username`` with his holdings, in one statement; None if unknown."""
     connection = await session.connection()
     rows = (await connection.execute(_PRINCIPAL, {"username": username})).all()
+    return _principal(rows)
+
+
+async def principal_of_token(session: AsyncSession, user_id: int,
+                             generation: int) -> Principal | None:
+    """The account a user token names, with his holdings, in one statement; None when the
+    account is gone, inactive, or its tokens were revoked since (another generation)."""
+    connection = await session.connection()
+    rows = (await connection.execute(_PRINCIPAL_OF_TOKEN,
+                                     {"user_id": user_id, "generation": generation})).all()
+    return _principal(rows)
+
+
+async def token_subject(session: AsyncSession, username: str) -> tuple[int, int] | None:
+    """(id, token generation) of the active account ``username``; None if there is none."""
+    row = (await session.execute(select(User.id, User.token_generation)
+                                 .where(User.username == username,
+                                        User.active.is_(True)))).first()
+    return (row.id, row.token_generation) if row else None
+
+
+def _principal(rows: Sequence[Row]) -> Principal | None:
     if not rows:
         return None
     first = rows[0]

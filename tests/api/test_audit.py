@@ -403,3 +403,29 @@ async def test_the_chain_is_intact_after_concurrent_mutations(as_user, trail):
     assert all("errors" not in answer for answer in answers), answers
     outcome = await trail.verify()
     assert outcome.broken is None and outcome.events > 10
+
+
+async def test_reading_a_birth_date_is_recorded_like_the_other_personal_fields(as_user, trail,
+                                                                                count_rows):
+    # given a cadre with a birth date
+    cadre_id = await _new_cadre(as_user)
+    before = await count_rows("audit_events")
+    # when discipline inspection reads it
+    body = await as_user("demo-discipline")(
+        "query B($id: ID!) { cadre(id: $id) { name birthDate } }", id=cadre_id)
+    # then one read event names it
+    assert body["data"]["cadre"]["birthDate"]
+    assert await count_rows("audit_events") == before + 1
+    [event] = await trail.newest()
+    assert (event["operation"], event["record_ids"], event["fields"]) == (
+        "read", [int(cadre_id)], ["birthDate"])
+
+
+async def test_reading_a_cadres_name_without_his_birth_date_is_not_recorded(as_user,
+                                                                            count_rows):
+    cadre_id = await _new_cadre(as_user)
+    before = await count_rows("audit_events")
+    body = await as_user("demo-discipline")(
+        "query B($id: ID!) { cadre(id: $id) { name gender } }", id=cadre_id)
+    assert body["data"]["cadre"]["name"]
+    assert await count_rows("audit_events") == before

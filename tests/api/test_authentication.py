@@ -27,9 +27,9 @@ async def test_expired_token_is_unauthenticated(client, token):
 
 
 async def test_token_signed_with_another_secret_is_unauthenticated(client, settings):
-    from api.auth import issue_token
+    from api.auth import TokenSubject, issue_token
 
-    forged = issue_token(settings.model_copy(update={"jwt_secret": "x" * 40}), "demo-org")
+    forged = issue_token(settings.model_copy(update={"jwt_secret": "x" * 40}), TokenSubject(1, 1))
     response = await client.post("/graphql", json=QUERY,
                                  headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
@@ -67,12 +67,12 @@ def test_a_remembered_token_is_refused_once_it_expires(settings):
 
     from starlette.authentication import AuthenticationError
 
-    from api.auth import VerifiedTokens, issue_token
+    from api.auth import TokenSubject, VerifiedTokens, issue_token
 
     tokens = VerifiedTokens(settings)
-    token = issue_token(settings, "demo-org", ttl_seconds=1)
-    assert tokens.username(token) == "demo-org"
-    assert tokens.username(token) == "demo-org"  # from memory
+    token = issue_token(settings, TokenSubject(1, 1), ttl_seconds=1)
+    assert tokens.subject(token) == TokenSubject(1, 1)
+    assert tokens.subject(token) == TokenSubject(1, 1)  # from memory
     time.sleep(1.1)
     with pytest.raises(AuthenticationError):
-        tokens.username(token)
+        tokens.subject(token)

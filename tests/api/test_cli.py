@@ -149,10 +149,13 @@ def test_token_issue_prints_one_line_holding_only_a_jwt(demo_org_token):
     assert header["alg"] == "HS256"
 
 
-def test_token_issue_signs_with_the_development_secret_for_the_named_user(demo_org_token):
+def test_token_issue_signs_with_the_development_secret_for_the_named_user(demo_org_token, db):
     claims = decode(demo_org_token.stdout.strip())
 
-    assert claims["sub"] == "demo-org"
+    # The token names the account by id and token generation, the name only for reading.
+    assert db.count("users", "id = ? AND username = ? AND token_generation = ?",
+                    int(claims["sub"]), "demo-org", claims["gen"]) == 1
+    assert claims["name"] == "demo-org"
     assert claims["exp"] - claims["iat"] == 8 * 3600  # README: tokens last 8 hours
 
 
@@ -187,16 +190,44 @@ def test_user_add_with_a_unit_then_token_issue_gives_that_user_a_token(db, run):
 
     assert issued.returncode == 0, issued.stderr
     assert JWT_PATTERN.fullmatch(issued.stdout.strip())
-    assert decode(issued.stdout.strip())["sub"] == "zhang"
+    assert decode(issued.stdout.strip())["name"] == "zhang"
 
 
 def test_user_add_with_an_unknown_unit_fails_with_a_clear_message_and_adds_no_one(db, run):
     result = run("user", "add", "wang", "--role", "org", "--unit", "NOPE")
 
     assert result.returncode != 0
-    assert "no unit with code NOPE" in result.stderr
+    assert "No unit with code NOPE" in result.stderr
     assert "Traceback" not in result.stderr
     assert db.count("users", "username = ?", "wang") == 0
+
+
+def test_user_add_goes_through_the_audited_workflow_as_the_only_admin(db, run):
+    before = db.count("audit_events", "operation = ? AND actor = ?", "addUser", "demo-admin")
+    added = run("user", "add", "li", "--role", "discipline", "--unit", "C-K1")
+    assert added.returncode == 0, added.stderr
+    assert db.count("audit_events", "operation = ? AND actor = ?", "addUser",
+                    "demo-admin") == before + 1
+    assert db.count("audit_events", "operation = ? AND actor = ? AND fields LIKE ?",
+                    "assignRole", "demo-admin", "%C-K1%") == 1
+
+
+def test_user_add_refuses_the_admin_role_to_an_account_holding_a_data_role(db, run):
+    result = run("user", "add", "demo-org", "--role", "admin")
+
+    assert result.returncode != 0
+    assert "system admin role may not also hold a data role" in result.stderr
+    assert db.count("role_assignments r JOIN users u ON u.id = r.user_id",
+                    "u.username = ? AND r.role = ?", "demo-org", "admin") == 0
+
+
+def test_user_add_refuses_the_admin_a_role_on_his_own_account(db, run):
+    result = run("user", "add", "demo-admin", "--role", "discipline", "--unit", "C")
+
+    assert result.returncode != 0
+    assert "own role assignments" in result.stderr
+    assert db.count("role_assignments r JOIN users u ON u.id = r.user_id",
+                    "u.username = ?", "demo-admin") == 1
 
 
 # --- cadre export-schema ----------------------------------------------------------------------

@@ -290,10 +290,8 @@ async def test_introspection_can_be_turned_off(settings, bearer):
 
 async def test_introspection_is_off_by_default_in_production(settings, token):
     async with serving(settings, env="production", jwt_secret=PRODUCTION_SECRET) as http:
-        from api.auth import issue_token
-
         production = settings.model_copy(update={"jwt_secret": PRODUCTION_SECRET})
-        headers = {"Authorization": f"Bearer {issue_token(production, 'demo-org')}"}
+        headers = {"Authorization": f"Bearer {token('demo-org', signed_by=production)}"}
         refused = await http.post("/graphql", headers=headers, json=INTROSPECT)
         typename = await http.post("/graphql", headers=headers,
                                    json={"query": "{ __typename }"})

@@ -10,6 +10,9 @@ POLICY = "{ policy(ptype: \"p\") { version rules { ptype values } } }"
 EXPLAIN = """query E($user: String!, $type: String!, $field: String!, $id: ID) {
   explainAccess(principal: $user, type: $type, field: $field, recordId: $id) {
     granted reason rule role relation } }"""
+EXPLAIN_EACH = """query E($user: String!, $type: String!, $field: String!, $id: ID) {
+  explainAccess(principal: $user, type: $type, field: $field, recordId: $id) {
+    granted reason rule role relation relations { role relation granted reason rule } } }"""
 ASSIGN = """mutation G($input: RoleHoldingInput!) { assignRole(input: $input) { username } }"""
 REVOKE = """mutation V($input: RoleHoldingInput!) { revokeRole(input: $input) { username } }"""
 COMMENTS = "{ cadres(first: 3) { edges { node { evaluations { comment } } } } }"
@@ -75,22 +78,45 @@ async def test_only_the_admin_administers_the_policy(as_user, account):
 
 async def test_explanations_name_the_deciding_rule_and_a_stable_reason(as_user):
     admin = as_user("demo-admin")
-    allowed = (await admin(EXPLAIN, user="demo-org", type="Cadre", field="idNumber",
-                           id="1"))["data"]["explainAccess"]
+    allowed = (await admin(EXPLAIN, user="demo-org", type="Cadre", field="idNumber"))[
+        "data"]["explainAccess"]
     assert allowed == {"granted": True, "reason": "ALLOWED",
                        "rule": ["org", "jurisdiction", "cadre:personal", "read"],
                        "role": "org", "relation": "jurisdiction"}
     denied = (await admin(EXPLAIN, user="demo-org", type="Finding", field="informant"))[
         "data"]["explainAccess"]
     assert (denied["granted"], denied["reason"]) == (False, "NOT_GRANTED")
-    own = (await as_user("demo-cadre")("{ me { cadre { id } } }"))["data"]["me"]["cadre"]["id"]
-    other = "1" if own != "1" else "2"
-    outside = (await admin(EXPLAIN, user="demo-cadre", type="Cadre", field="name",
-                           id=other))["data"]["explainAccess"]
-    assert outside["reason"] == "NOT_IN_SCOPE"
     unknown = (await admin(EXPLAIN, user="demo-org", type="Cadre", field="salary"))[
         "data"]["explainAccess"]
     assert unknown["reason"] == "UNKNOWN_FIELD"
+
+
+async def test_an_explanation_gives_the_policy_decision_for_each_relation(as_user):
+    # given the cadre himself, who stands in the relations self and self_finalised
+    admin = as_user("demo-admin")
+    # when the admin asks about evaluation comments without naming a record
+    body = await admin(EXPLAIN_EACH, user="demo-cadre", type="Evaluation", field="comment")
+    # then each relation answers on its own
+    each = {(r["relation"], r["granted"]) for r in body["data"]["explainAccess"]["relations"]}
+    assert each == {("self", False), ("self_finalised", True)}
+
+
+@pytest.mark.parametrize("type_name", ["Cadre", "Finding", "AdjustmentCase", "FollowUp",
+                                       "Award", "FindingStatement", "FaultToleranceReview"])
+async def test_an_explanation_about_a_record_the_admin_may_not_read_says_nothing_of_it(
+        as_user, type_name):
+    # given records the admin's own policy does not let him read, and an id nobody holds
+    admin = as_user("demo-admin")
+    own = (await as_user("demo-cadre")("{ me { cadre { id } } }"))["data"]["me"]["cadre"]["id"]
+    other = "1" if own != "1" else "2"
+    # when he asks about the cadre's own record, another one and a missing one
+    answers = [(await admin(EXPLAIN_EACH, user="demo-cadre", type=type_name, field="id",
+                            id=record))["data"]["explainAccess"]
+               for record in (own, other, "999999", None)]
+    # then every answer is the policy-level one: nothing tells which file is whose
+    assert answers[0] == answers[1] == answers[2] == answers[3]
+    assert "errors" not in await admin(EXPLAIN, user="demo-cadre", type=type_name,
+                                       field="id", id="999999")
 
 
 async def test_forbidden_errors_carry_a_stable_reason(as_user):
@@ -134,3 +160,20 @@ async def test_explanations_cover_partner_tokens(as_user):
     grades = (await admin(EXPLAIN, user=name, type="Evaluation", field="grade"))[
         "data"]["explainAccess"]
     assert (grades["granted"], grades["reason"]) == (False, "OUTSIDE_TOKEN_SCOPES")
+
+
+@pytest.mark.parametrize(("user", "type_name", "granted", "reason"), [
+    ("demo-org", "FollowUp", True, "ALLOWED"),
+    ("demo-org", "Award", True, "ALLOWED"),
+    ("demo-discipline", "FaultToleranceReview", True, "ALLOWED"),
+    ("demo-cadre", "FindingStatement", True, "ALLOWED"),
+    ("demo-cadre", "Award", False, "NOT_GRANTED"),
+    ("demo-admin", "FollowUp", False, "NOT_GRANTED"),
+])
+async def test_explanations_cover_every_record_type(as_user, user, type_name, granted, reason):
+    # when the admin asks whether the user may read the id of follow-ups, awards, reviews
+    # and statements, then the answer follows the policy (never NOT_IN_SCOPE for a type
+    # the user can read)
+    body = await as_user("demo-admin")(EXPLAIN, user=user, type=type_name, field="id")
+    found = body["data"]["explainAccess"]
+    assert (found["granted"], found["reason"]) == (granted, reason)

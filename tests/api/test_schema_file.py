@@ -36,18 +36,19 @@ def test_every_guarded_field_is_in_the_policy_catalogue():
 #: Object types no policy guards, each for a reason: containers (connections, edges,
 #: payloads, roots), the public catalogues and the unit tree, the caller himself, and
 #: types reachable only through a guarded field (DimensionScores, CadreLabel,
-#: FollowUpCheck, Retraining, OperationBudget). A new type must be guarded by policy or
-#: added here.
+#: FollowUpCheck, Retraining, OperationBudget, RelationDecision). A new type must be guarded
+#: by policy or added here.
 PUBLIC_TYPES = {
     "Query", "Mutation", "Me", "RoleHolding", "Unit", "PageInfo",
     "CadreConnection", "CadreEdge", "AuditEventConnection", "AuditEventEdge", "PolicyView",
-    "NegativeListItem", "ToleranceItem",
+    "NegativeListItem", "ToleranceItem", "RelationDecision",
     "CadreLabel", "DimensionScores", "FollowUpCheck", "Retraining", "OperationBudget",
     "AdjustmentCasePayload", "AppealPayload", "CadrePayload", "EvaluationPayload",
     "FaultToleranceReviewPayload", "FindingPayload", "FindingStatementPayload",
     "GrantAwardPayload", "IssuePartnerTokenPayload", "PartnerTokenPayload",
     "PolicyChangePayload", "RecordRecheckPayload", "RecordRetrainingPayload",
     "RecordUnitEvaluationPayload", "RegisterPersistedOperationPayload", "RoleChangePayload",
+    "RevokeUserTokensPayload",
 }
 
 

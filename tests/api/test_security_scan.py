@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from api.auth import issue_token
 from tests.api.test_http import PRODUCTION_SECRET, serving
 
 Check = Callable[[httpx.AsyncClient, dict[str, str]], Any]
@@ -121,10 +120,10 @@ async def findings(http: httpx.AsyncClient, headers: dict[str, str]) -> set[str]
 
 
 @pytest.mark.parametrize("role", ["demo-org", "demo-cadre", "demo-admin"])
-async def test_a_production_server_gives_the_scanner_no_finding(settings, role):
+async def test_a_production_server_gives_the_scanner_no_finding(settings, token, role):
     production = settings.model_copy(update={"env": "production",
                                              "jwt_secret": PRODUCTION_SECRET})
-    headers = {"Authorization": f"Bearer {issue_token(production, role)}"}
+    headers = {"Authorization": f"Bearer {token(role, signed_by=production)}"}
     async with serving(settings, env="production", jwt_secret=PRODUCTION_SECRET) as http:
         assert await findings(http, headers) == set()
 

@@ -14,8 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.auth import issue_token
-
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("TEST_DATABASE_URL") and shutil.which("redis-server")),
     reason="needs PostgreSQL (TEST_DATABASE_URL) and a redis-server binary")
@@ -100,9 +98,8 @@ def _within_deadline(check, expected: bool) -> float:  # noqa: ANN001
     raise AssertionError(f"not {expected} within {DEADLINE} s")
 
 
-def test_a_policy_change_on_one_server_reaches_the_other_within_two_seconds(settings):
-    admin, discipline = issue_token(settings, "demo-admin"), issue_token(settings,
-                                                                         "demo-discipline")
+def test_a_policy_change_on_one_server_reaches_the_other_within_two_seconds(settings, token):
+    admin, discipline = token("demo-admin"), token("demo-discipline")
     redis_port = _free_port()
     with _redis(redis_port) as redis_process:
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
@@ -148,10 +145,11 @@ def _within_channel(url: str, state: str, seconds: float = 3) -> None:
 PARTNER_QUERY = "query TwoServers { cadres(first: 1) { edges { node { name } } } }"
 
 
-def test_a_token_revoked_on_one_server_is_refused_by_the_other_within_two_seconds(settings):
+def test_a_token_revoked_on_one_server_is_refused_by_the_other_within_two_seconds(settings,
+                                                                                  token):
     from tests.api.partner_helpers import ISSUE, REGISTER, REVOKE, in_days, sha256, unique
 
-    admin = issue_token(settings, "demo-admin")
+    admin = token("demo-admin")
     redis_port = _free_port()
     with _redis(redis_port):
         redis_url = f"redis://127.0.0.1:{redis_port}/0"

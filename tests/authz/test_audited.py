@@ -5,14 +5,15 @@ from authz.compiled import compile_policy
 from authz.policy import default_policy_lines, memory_enforcer
 
 
-def test_the_default_policy_audits_identity_number_phone_evidence_and_informant():
-    assert {"Cadre.idNumber", "Cadre.phone", "Finding.evidence",
-                              "Finding.informant"} == AUDITED_FIELDS
+def test_the_default_policy_audits_the_personal_fields_evidence_and_informant():
+    # DOMAIN.md: cadre personal (idNumber, phone, birthDate) and evidence, informant
+    assert {"Cadre.idNumber", "Cadre.phone", "Cadre.birthDate", "Finding.evidence",
+            "Finding.informant"} == AUDITED_FIELDS
 
 
 def test_a_whole_field_group_can_be_audited_through_a_nested_group():
-    lines = default_policy_lines() + [["g2", "cadre:personal", "audited"]]
-    assert "Cadre.birthDate" in audited_fields(lines)
+    lines = default_policy_lines() + [["g2", "evaluation:comment", "audited"]]
+    assert "Evaluation.comment" in audited_fields(lines)
     assert "Cadre.name" not in audited_fields(lines)
 
 

@@ -52,9 +52,10 @@ def test_one_extension_of_at_most_thirty_days():
 
 
 def test_the_decider_cannot_review():
-    appeals.check_reviewer(reviewer_id=2, decided_by=1)
+    appeals.check_reviewer(reviewer_id=2, decided_by=1, reviewer_cadre_id=None, case_cadre_id=9)
     with pytest.raises(Forbidden):
-        appeals.check_reviewer(reviewer_id=1, decided_by=1)
+        appeals.check_reviewer(reviewer_id=1, decided_by=1, reviewer_cadre_id=None,
+                               case_cadre_id=9)
 
 
 def test_only_a_revised_decision_takes_a_disposition():
@@ -71,3 +72,21 @@ def test_overdue_only_when_accepted_and_past_due():
     assert appeals.is_overdue(AppealStatus.ACCEPTED, past, NOW)
     assert not appeals.is_overdue(AppealStatus.DECIDED, past, NOW)
     assert not appeals.is_overdue(AppealStatus.ACCEPTED, NOW + timedelta(days=1), NOW)
+
+
+def test_nobody_reviews_an_appeal_about_himself():
+    with pytest.raises(Forbidden) as refused:
+        appeals.check_reviewer(reviewer_id=2, decided_by=1, reviewer_cadre_id=9,
+                               case_cadre_id=9)
+    assert refused.value.reason == "OWN_CASE"
+
+
+def test_a_revocation_writes_to_the_unit_it_restores():
+    assert appeals.restored_units(AppealOutcome.REVOKED, previous_unit_id=3,
+                                  current_unit_id=5) == {3}
+
+
+@pytest.mark.parametrize(("outcome", "previous"), [
+    (AppealOutcome.REVOKED, 5), (AppealOutcome.UPHELD, 3), (AppealOutcome.REVISED, 3)])
+def test_other_decisions_write_to_no_other_unit(outcome, previous):
+    assert appeals.restored_units(outcome, previous_unit_id=previous, current_unit_id=5) == set()

@@ -84,3 +84,10 @@ def test_a_case_closes_without_appeal_only_after_the_window():
     with pytest.raises(Conflict):
         cases.check_can_close(CaseStage.APPOINTMENT, notified, NOW)
     cases.check_can_close(CaseStage.APPOINTMENT, notified, NOW + timedelta(seconds=1))
+
+
+def test_a_case_whose_appeal_waits_for_a_decision_cannot_close():
+    notified = NOW - timedelta(days=40)
+    with pytest.raises(Conflict) as refused:
+        cases.check_can_close(CaseStage.APPEAL, notified, NOW)
+    assert "appeal" in refused.value.message

@@ -1,0 +1,78 @@
+"""Real server and Redis processes for the race and freshness tests (ports of their own)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).parents[2]
+#: Ports these tests may take, so they never meet another service on the machine.
+SERVER_PORTS = range(8250, 8300)
+REDIS_PORTS = range(56390, 56400)
+
+
+def free_port(ports: range) -> int:
+    for port in ports:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise AssertionError(f"no free port in {ports}")
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+@contextmanager
+def server(database_url: str, redis_url: str | None = None, workers: int = 1,
+           **settings: str) -> Iterator[str]:
+    """`cadre serve` with ``workers`` worker processes; yields its /graphql address."""
+    port = free_port(SERVER_PORTS)
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env.update(DATABASE_URL=database_url, CADRE_ENV="development",
+               CADRE_RATE_LIMIT_PER_MINUTE="0", **settings)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "cadre"), "serve", "--port", str(port),
+         "--workers", str(workers)], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}/graphql"
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+@contextmanager
+def redis_server(port: int | None = None) -> Iterator[tuple[subprocess.Popen, int]]:
+    """A redis-server of our own (never the machine's): yields the process and its port."""
+    port = port or free_port(REDIS_PORTS)
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--save", "",
+                                "--appendonly", "no", "--bind", "127.0.0.1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield process, port
+    finally:
+        process.kill()
+        process.wait()

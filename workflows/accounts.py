@@ -1,0 +1,91 @@
+"""User accounts, created by the system admin (through the API or the `cadre` command)."""
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from authz.scope import Scope, require_write
+from db import audit
+from db.models import User
+from db.uow import UnitOfWork
+from domain import duties
+from domain.errors import InvalidInput, NotFound
+from workflows.records import flush_unique
+
+NAME_MAX = 64
+
+
+async def ensure_account(uow: UnitOfWork, scope: Scope, username: str,
+                         display_name: str | None, cadre_id: int | None,
+                         now: datetime) -> int:
+    """The id of account ``username``, creating it (on the audit trail) when absent.
+
+    Raises:
+        Forbidden: the caller may not administer accounts.
+        InvalidInput: an empty or over-long username.
+        Conflict: another account was created with that name, or holds that cadre file.
+    """
+    require_write(scope, scope.global_grants, ["UserAccount.roles"])
+    name = username.strip()
+    if not name or len(name) > NAME_MAX:
+        raise InvalidInput(f"A username is 1 to {NAME_MAX} characters.", field="username")
+    found = await uow.session.scalar(select(User.id).where(User.username == name))
+    if found is not None:
+        return int(found)
+    user = User(username=name, display_name=display_name or name, cadre_id=cadre_id,
+                active=True, created_at=now)
+    uow.session.add(user)
+    await flush_unique(uow.session, "An account of that name or for that cadre exists.",
+                       "username")
+    await audit.record(uow.session, actor=scope.principal, operation="addUser",
+                       record_type="UserAccount", record_ids=[user.id],
+                       fields=["username", "cadreId"], at=now)
+    return user.id
+
+
+async def revoke_user_tokens(uow: UnitOfWork, scope: Scope, username: str,
+                             now: datetime) -> int:
+    """Refuse every token issued so far to ``username``, on every server from the next
+    request on (each request reads the account's token generation); returns the new one.
+
+    Raises:
+        Forbidden: the caller may not administer accounts.
+        NotFound: no account of that name.
+    """
+    require_write(scope, scope.global_grants, ["UserAccount.active"])
+    result = await uow.session.execute(
+        update(User).where(User.username == username)
+        .values(token_generation=User.token_generation + 1)
+        .returning(User.id, User.token_generation))
+    row = result.first()
+    if row is None:
+        raise NotFound(f"No user {username}.", field="username")
+    await audit.record(uow.session, actor=scope.principal, operation="revokeUserTokens",
+                       record_type="UserAccount", record_ids=[row.id],
+                       fields=["tokenGeneration"], at=now)
+    await uow.complete()
+    return int(row.token_generation)
+
+
+async def deactivate_account(uow: UnitOfWork, scope: Scope, username: str,
+                             now: datetime) -> None:
+    """Deactivate an account: its tokens fail from the next request on, on every server,
+    and stay refused should it be activated again (its token generation rises too).
+
+    Raises:
+        Forbidden: the caller may not administer accounts, or names his own account.
+        NotFound: no active account of that name.
+    """
+    require_write(scope, scope.global_grants, ["UserAccount.active"])
+    user_id = await uow.session.scalar(select(User.id).where(User.username == username,
+                                                             User.active.is_(True)))
+    if user_id is None:
+        raise NotFound(f"No active user {username}.", field="username")
+    duties.check_not_own_account(scope.principal.user_id, user_id)
+    await uow.session.execute(update(User).where(User.id == user_id)
+                              .values(active=False,
+                                      token_generation=User.token_generation + 1))
+    await audit.record(uow.session, actor=scope.principal, operation="deactivateUser",
+                       record_type="UserAccount", record_ids=[user_id],
+                       fields=["active", "tokenGeneration"], at=now)
+    await uow.complete()
