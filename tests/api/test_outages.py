@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.auth import issue_token
+from api.auth import issue_token, subject_of
 from api.settings import Settings
 from bench.cluster import Cluster, binaries
 from db.engine import create_engine, create_sessionmaker
@@ -53,7 +53,12 @@ async def api(cluster: Cluster) -> AsyncIterator[Any]:
     await engine.dispose()
     settings = Settings(env="test", database_url=cluster.url, rate_limit_per_minute=0,
                         ide_assets=Path("node_modules"))
-    bearer = {"Authorization": f"Bearer {issue_token(settings, 'demo-org')}"}
+    engine = create_engine(cluster.url)
+    async with create_sessionmaker(engine)() as session:
+        subject = await subject_of(session, "demo-org")
+    await engine.dispose()
+    assert subject is not None
+    bearer = {"Authorization": f"Bearer {issue_token(settings, subject)}"}
     app = create_app(settings)
     async with (app.router.lifespan_context(app),
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
