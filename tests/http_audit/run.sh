@@ -15,7 +15,8 @@ cadre="$root/.venv/bin/cadre"
 "$cadre" seed --demo --size 50 >/dev/null
 "$cadre" serve --port "$port" >"$scratch/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$scratch"' EXIT
+stop() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$scratch"; }
+trap stop EXIT
 for _ in $(seq 50); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
   sleep 0.2
