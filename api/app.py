@@ -61,6 +61,7 @@ from db.queries import units as unit_queries
 from db.uow import UnitOfWork
 
 log = logging.getLogger("cadre.app")
+SHUTDOWN_STEP_SECONDS = 5
 #: Root fields of introspection; an operation naming one runs on the caller's view.
 _INTROSPECTION = re.compile(r"\b__(schema|type)\b")
 
@@ -253,9 +254,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         services = Services(settings, engine, sessions, policies, rate_limits)
         endpoint.start(services)
         yield
-        await rate_limits.aclose()
-        await policies.stop()
-        await engine.dispose()
+        # Each step is bounded: a dependency that stopped answering must not hold the exit.
+        for step in (rate_limits.aclose, policies.stop, engine.dispose):
+            try:
+                async with asyncio.timeout(SHUTDOWN_STEP_SECONDS):
+                    await step()
+            except TimeoutError:
+                log.warning("shutdown step %s took over %s s; skipped",
+                            step.__qualname__, SHUTDOWN_STEP_SECONDS)
 
     backend = BearerTokenBackend(settings)
     return Starlette(
