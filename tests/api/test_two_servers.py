@@ -3,79 +3,22 @@ takes effect on the other within 2 seconds, also while Redis is away."""
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.api.processes import REDIS_PORTS, free_port, redis_server, server
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("TEST_DATABASE_URL") and shutil.which("redis-server")),
     reason="needs PostgreSQL (TEST_DATABASE_URL) and a redis-server binary")
 
-ROOT = Path(__file__).parents[2]
 COMMENTS = {"query": "{ cadres(first: 3) { edges { node { evaluations { comment } } } } }"}
 RULE = {"ptype": "p", "values": ["discipline", "jurisdiction", "evaluation:comment", "read"]}
 ADD = "mutation A($input: PolicyRuleInput!) { addPolicyRule(input: $input) { version } }"
 REMOVE = "mutation R($input: PolicyRuleInput!) { removePolicyRule(input: $input) { version } }"
 DEADLINE = 2.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait(url: str, seconds: float = 20) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not come up")
-
-
-@contextmanager
-def _redis(port: int) -> Iterator[subprocess.Popen]:
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--save", "",
-                                "--appendonly", "no", "--bind", "127.0.0.1"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        end = time.monotonic() + 5
-        while time.monotonic() < end:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield process
-    finally:
-        process.kill()
-        process.wait()
-
-
-@contextmanager
-def _server(database_url: str, redis_url: str) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "CADRE_ENV": "development"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port),
-         "--log-level", "warning"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait(f"http://127.0.0.1:{port}/healthz")
-        yield f"http://127.0.0.1:{port}/graphql"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def _post(url: str, token: str, body: dict) -> dict:
@@ -100,11 +43,11 @@ def _within_deadline(check, expected: bool) -> float:  # noqa: ANN001
 
 def test_a_policy_change_on_one_server_reaches_the_other_within_two_seconds(settings, token):
     admin, discipline = token("demo-admin"), token("demo-discipline")
-    redis_port = _free_port()
-    with _redis(redis_port) as redis_process:
+    redis_port = free_port(REDIS_PORTS)
+    with redis_server(redis_port) as (redis_process, _):
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
-        with _server(settings.database_url, redis_url) as a, \
-                _server(settings.database_url, redis_url) as b:
+        with server(settings.database_url, redis_url) as a, \
+                server(settings.database_url, redis_url) as b:
             _within_channel(a, "listening")
             _within_channel(b, "listening")
             assert _denied(b, discipline)
@@ -123,7 +66,7 @@ def test_a_policy_change_on_one_server_reaches_the_other_within_two_seconds(sett
             _within_deadline(lambda: _denied(b, discipline), True)
 
             # Redis returns: the same servers listen again.
-            with _redis(redis_port):
+            with redis_server(redis_port):
                 _within_channel(a, "listening", seconds=5)
                 _within_channel(b, "listening", seconds=5)
                 _post(a, admin, {"query": ADD, "variables": {"input": RULE}})
@@ -150,11 +93,11 @@ def test_a_token_revoked_on_one_server_is_refused_by_the_other_within_two_second
     from tests.api.partner_helpers import ISSUE, REGISTER, REVOKE, in_days, sha256, unique
 
     admin = token("demo-admin")
-    redis_port = _free_port()
-    with _redis(redis_port):
+    redis_port = free_port(REDIS_PORTS)
+    with redis_server(redis_port):
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
-        with _server(settings.database_url, redis_url) as a, \
-                _server(settings.database_url, redis_url) as b:
+        with server(settings.database_url, redis_url) as a, \
+                server(settings.database_url, redis_url) as b:
             _post(a, admin, {"query": REGISTER,
                              "variables": {"input": {"name": "two-servers",
                                                      "query": PARTNER_QUERY}}})
