@@ -10,12 +10,22 @@ refusals included, is JSON with an ``extensions.code``.
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError, get_operation_ast, parse
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    get_operation_ast,
+    parse,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.authentication import AuthenticationError
@@ -63,7 +73,7 @@ from db.uow import UnitOfWork
 log = logging.getLogger("cadre.app")
 SHUTDOWN_STEP_SECONDS = 5
 #: Root fields of introspection; an operation naming one runs on the caller's view.
-_INTROSPECTION = re.compile(r"\b__(schema|type)\b")
+_INTROSPECTION = frozenset({"__schema", "__type"})
 
 
 @dataclass
@@ -144,9 +154,9 @@ class GraphQLEndpoint:
                 context.denials = Denials(context.scope.ever_readable())
             else:
                 query = await self._query_text(uow, operation)
-                self._admit(query, operation, principal)
+                document = self._admit(query, operation, principal)
                 context = await self._context(request, uow, principal)
-                schema = self._schema_for(query, context)
+                schema = self._schema_for(document, context)
             result = await schema.execute(
                 query, variable_values=operation.variables, context_value=context,
                 operation_name=operation.operation_name,
@@ -158,10 +168,12 @@ class GraphQLEndpoint:
                 return graphql_response(body, media_type, status=outage[0], headers=outage[1])
             return graphql_response(body, media_type)
 
-    def _admit(self, query: str, operation: Operation, principal: Principal) -> None:
-        """Refuse an operation over the caller's budget before any more SQL is spent on it."""
+    def _admit(self, query: str, operation: Operation,
+               principal: Principal) -> DocumentNode | None:
+        """The parsed document (None: it does not parse); an operation over the caller's
+        budget is refused before any more SQL is spent on it."""
         try:
-            self.schema.admission.admit(  # type: ignore[attr-defined]
+            return self.schema.admission.admit(  # type: ignore[attr-defined, no-any-return]
                 self.schema._schema, query, operation.operation_name, operation.variables,
                 principal, self.settings)
         except OperationTooComplex as refusal:
@@ -198,9 +210,10 @@ class GraphQLEndpoint:
                           "No registered operation has this hash; send the query text.")
         return text
 
-    def _schema_for(self, query: str, context: Context) -> strawberry.Schema:
+    def _schema_for(self, document: DocumentNode | None,
+                    context: Context) -> strawberry.Schema:
         """The full schema, or for introspection the view of what the caller can read."""
-        if not _INTROSPECTION.search(query):
+        if document is None or not _introspects(document):
             return self.schema
         if not self.settings.introspection_served:
             raise Refused("FORBIDDEN", "Introspection is turned off on this server.")
@@ -208,6 +221,33 @@ class GraphQLEndpoint:
             return self.schema
         roles = frozenset(holding.role.value for holding in context.principal.holdings)
         return user_schema(self.schema, context.policy.compiled, roles)
+
+
+def _introspects(document: DocumentNode) -> bool:
+    """Whether an operation of ``document`` selects ``__schema`` or ``__type`` at its root
+    (directly or through fragments and inline fragments)."""
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    seen: set[str] = set()
+
+    def selects(selections: Any) -> bool:
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in _INTROSPECTION:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                if selects(selection.selection_set.selections):
+                    return True
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in seen and name in fragments:
+                    seen.add(name)
+                    if selects(fragments[name].selection_set.selections):
+                        return True
+        return False
+
+    return any(selects(d.selection_set.selections) for d in document.definitions
+               if isinstance(d, OperationDefinitionNode))
 
 
 def _allowed(operation: Operation, query: str) -> set[OperationType]:

@@ -305,3 +305,18 @@ async def test_deep_introspection_is_refused(client, bearer):
     response = await client.post("/graphql", headers=bearer, json={"query": deep})
     assert code_of(response) == "GRAPHQL_VALIDATION_FAILED"
     assert response.json()["data"] is None
+
+
+async def test_introspection_through_a_fragment_runs_on_the_callers_view(client, bearer):
+    query = "query { ...Types } fragment Types on Query { __schema { types { name } } }"
+    response = await client.post("/graphql", headers=bearer, json={"query": query})
+    types = {t["name"] for t in response.json()["data"]["__schema"]["types"]}
+    assert "Cadre" in types and "PartnerToken" not in types
+
+
+async def test_a_string_naming_introspection_is_no_introspection(settings, bearer):
+    query = '{ cadres(first: 1, filter: {search: "__schema"}) { totalCount } }'
+    async with serving(settings, introspection=False) as http:
+        response = await http.post("/graphql", headers=bearer, json={"query": query})
+    assert response.status_code == 200
+    assert response.json()["data"]["cadres"]["totalCount"] == 0
