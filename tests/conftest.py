@@ -7,7 +7,8 @@ otherwise it runs on a SQLite file in a temporary folder.
 import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator
+import warnings
+from collections.abc import AsyncIterator, Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +62,16 @@ def settings(database_url: str) -> Settings:
     return Settings(env="test", database_url=database_url, rate_limit_per_minute=0,
                     partner_rate_limit_per_minute=0, policy_poll_seconds=86400,
                     ide_assets=Path(__file__).parent.parent / "node_modules")
+
+
+async def bounded(step: Awaitable[Any], seconds: float = 10) -> None:
+    """Await a teardown step, giving up after ``seconds``: a connection that stopped
+    answering must fail no test and hold no run."""
+    try:
+        async with asyncio.timeout(seconds):
+            await step
+    except TimeoutError:
+        warnings.warn(f"teardown step gave up after {seconds} s", stacklevel=2)
 
 
 @pytest.fixture(scope="session")
@@ -152,7 +163,7 @@ async def database(database_url: str) -> AsyncIterator[Any]:
     """An engine on the test database, for setting up what no API operation does."""
     engine = create_engine(database_url)
     yield engine
-    await engine.dispose()
+    await bounded(engine.dispose())
 
 
 @pytest.fixture(scope="session")
