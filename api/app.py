@@ -234,10 +234,17 @@ def _body(result: ExecutionResult) -> dict[str, object]:
     return body
 
 
+def database_engine(settings: Settings) -> AsyncEngine:
+    """The API's engine: pool sizes, time limits and pgbouncer mode from ``settings``."""
+    return create_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         max_overflow=settings.db_max_overflow,
+                         limits=connection_limits(settings), pgbouncer=settings.db_pgbouncer)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The application for ``settings`` (read from the environment when omitted)."""
     settings = settings or get_settings()
-    engine = create_engine(settings.database_url, limits=connection_limits(settings))
+    engine = database_engine(settings)
     sessions = create_sessionmaker(engine)
     endpoint = GraphQLEndpoint(build_schema(guarded=settings.authz_enabled,
                                             compiled=settings.compiled_execution), settings)
