@@ -51,13 +51,11 @@ from api.policy_sync import Freshness, PolicyService
 from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
 from api.schema import build_schema
 from api.settings import Settings, get_settings
-from api.types.units import UnitIndex
 from authz import scope as authz_scope
 from authz.principal import Principal
 from authz.tokens import is_operation_hash
 from db.engine import create_engine, create_sessionmaker
 from db.queries import tokens as token_queries
-from db.queries import units as unit_queries
 from db.uow import UnitOfWork
 
 log = logging.getLogger("cadre.app")
@@ -171,14 +169,13 @@ class GraphQLEndpoint:
                        principal: Principal) -> Context:
         services = self.services
         assert services is not None
-        units = UnitIndex(await unit_queries.list_all(uow.session))
-        tree = authz_scope.UnitTree(units.edges())
         scope_class = (authz_scope.Scope if services.settings.authz_enabled
                        else authz_scope.UnrestrictedScope)
+        # The unit tree comes with the policy, cached per policy version (api.policy_sync).
         policy = await services.policies.current(uow.session)
-        scope = scope_class(principal, tree, policy.compiled)
+        scope = scope_class(principal, policy.tree, policy.compiled)
         return Context(request=request, settings=services.settings, principal=principal,
-                       scope=scope, uow=uow, units=units,
+                       scope=scope, uow=uow, units=policy.units,
                        denials=Denials(scope.ever_readable()), policies=services.policies,
                        policy=policy, deadline=getattr(request.state, "deadline", None))
 
