@@ -54,7 +54,7 @@ from api.settings import Settings, get_settings
 from authz import scope as authz_scope
 from authz.principal import Principal
 from authz.tokens import is_operation_hash
-from db.engine import create_engine, create_sessionmaker
+from db.engine import create_engine, create_sessionmaker, missing_session_limits
 from db.queries import tokens as token_queries
 from db.uow import UnitOfWork
 
@@ -253,6 +253,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                               settings.policy_channel_timeout_seconds, settings.policy_poll_seconds)
         policies = PolicyService(engine, sessions, settings.redis_url, freshness)
         await policies.start()
+        if settings.db_pgbouncer:
+            # The limits cannot travel through pgbouncer: say so if the role lacks them.
+            for problem in await missing_session_limits(engine, connection_limits(settings)):
+                log.warning("through pgbouncer %s: set it on the database role", problem)
         rate_limits = build_rate_limiter(settings)
         services = Services(settings, engine, sessions, policies, rate_limits)
         endpoint.start(services)

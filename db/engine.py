@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -117,6 +117,24 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
             connect_args["server_settings"] = limits.server_settings()
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
                                pool_pre_ping=True, connect_args=connect_args, **options)
+
+
+async def missing_session_limits(engine: AsyncEngine, limits: ConnectionLimits) -> list[str]:
+    """The limits a new session of ``engine`` does not carry, one sentence each.
+
+    Through pgbouncer they come from the database role, not from the API: this says
+    whether the role sets them.
+    """
+    wanted = {name: value for name, value in limits.server_settings().items() if value != "0"}
+    if not wanted:
+        return []
+    query = text("SELECT name, setting FROM pg_settings WHERE name IN :names").bindparams(
+        bindparam("names", expanding=True))
+    async with engine.connect() as connection:
+        actual = {row.name: row.setting
+                  for row in await connection.execute(query, {"names": list(wanted)})}
+    return [f"{name} is {actual.get(name)} ms, not {value}"
+            for name, value in wanted.items() if actual.get(name) != value]
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -83,7 +83,7 @@ server_reset_query_always = 1
 
 
 async def test_concurrent_requests_through_pgbouncer_transaction_pooling_are_answered(
-        settings, pgbouncer, token):
+        settings, pgbouncer, token, caplog):
     app = create_app(settings.model_copy(update={
         "database_url": pgbouncer, "db_pgbouncer": True, "db_pool_size": 4,
         "db_max_overflow": 4, "redis_url": None}))
@@ -98,6 +98,8 @@ async def test_concurrent_requests_through_pgbouncer_transaction_pooling_are_ans
                 assert {len(body["data"]["cadres"]["edges"]) for body in bodies} == {10}
             me = await org("{ me { username } }")
     assert me["data"]["me"]["username"] == "demo-org"
+    # The test database's role sets no limits: the server says so when it starts.
+    assert "through pgbouncer statement_timeout is 0 ms, not 8000" in caplog.text
 
 
 async def test_without_pgbouncer_mode_the_session_limits_are_refused_by_pgbouncer(
