@@ -282,7 +282,7 @@ backend servers
   http-check expect status 200
   default-server inter 500ms fall 2 rise 2
   # only GET is idempotent here (the API runs no mutation by GET): a POST that reached a
-  # server that died is answered 502, never sent twice
+  # server that died fails, never sent twice
   http-request disable-l7-retry unless METH_GET
   http-after-response set-header X-Served-By %[srv_name]
 {servers}
