@@ -61,13 +61,11 @@ from api.policy_sync import Freshness, PolicyService
 from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
 from api.schema import build_schema
 from api.settings import Settings, get_settings
-from api.types.units import UnitIndex
 from authz import scope as authz_scope
 from authz.principal import Principal
 from authz.tokens import is_operation_hash
-from db.engine import create_engine, create_sessionmaker
+from db.engine import create_engine, create_sessionmaker, missing_session_limits
 from db.queries import tokens as token_queries
-from db.queries import units as unit_queries
 from db.uow import UnitOfWork
 
 log = logging.getLogger("cadre.app")
@@ -184,14 +182,13 @@ class GraphQLEndpoint:
                        principal: Principal) -> Context:
         services = self.services
         assert services is not None
-        units = UnitIndex(await unit_queries.list_all(uow.session))
-        tree = authz_scope.UnitTree(units.edges())
         scope_class = (authz_scope.Scope if services.settings.authz_enabled
                        else authz_scope.UnrestrictedScope)
+        # The unit tree comes with the policy, cached per policy version (api.policy_sync).
         policy = await services.policies.current(uow.session)
-        scope = scope_class(principal, tree, policy.compiled)
+        scope = scope_class(principal, policy.tree, policy.compiled)
         return Context(request=request, settings=services.settings, principal=principal,
-                       scope=scope, uow=uow, units=units,
+                       scope=scope, uow=uow, units=policy.units,
                        denials=Denials(scope.ever_readable()), policies=services.policies,
                        policy=policy, deadline=getattr(request.state, "deadline", None))
 
@@ -275,10 +272,17 @@ def _body(result: ExecutionResult) -> dict[str, object]:
     return body
 
 
+def database_engine(settings: Settings) -> AsyncEngine:
+    """The API's engine: pool sizes, time limits and pgbouncer mode from ``settings``."""
+    return create_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         max_overflow=settings.db_max_overflow,
+                         limits=connection_limits(settings), pgbouncer=settings.db_pgbouncer)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The application for ``settings`` (read from the environment when omitted)."""
     settings = settings or get_settings()
-    engine = create_engine(settings.database_url, limits=connection_limits(settings))
+    engine = database_engine(settings)
     sessions = create_sessionmaker(engine)
     endpoint = GraphQLEndpoint(build_schema(guarded=settings.authz_enabled,
                                             compiled=settings.compiled_execution), settings)
@@ -290,6 +294,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                               settings.policy_channel_timeout_seconds, settings.policy_poll_seconds)
         policies = PolicyService(engine, sessions, settings.redis_url, freshness)
         await policies.start()
+        if settings.db_pgbouncer:
+            # The limits cannot travel through pgbouncer: say so if the role lacks them.
+            for problem in await missing_session_limits(engine, connection_limits(settings)):
+                log.warning("through pgbouncer %s: set it on the database role", problem)
         rate_limits = build_rate_limiter(settings)
         services = Services(settings, engine, sessions, policies, rate_limits)
         endpoint.start(services)

@@ -1,6 +1,8 @@
-"""The policy a server enforces, kept current across servers and workers.
+"""The policy a server enforces, and the unit tree, kept current across servers and workers.
 
-Each server compiles the policy once per policy version. A change made on one
+Each server compiles the policy once per policy version, and reads the unit tree with
+it: a write to the units raises the version too (a database trigger), so the tree is
+cached for as long as the policy is and no request reads it. A change made on one
 server bumps the version in the database and is announced on a Redis channel.
 A server trusts its compiled policy only while the channel is *proven* healthy:
 Redis answered a ping sent at most ``channel_timeout`` ago. Redis delivers a
@@ -27,8 +29,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api.types.units import UnitIndex
 from authz.compiled import CompiledPolicy, compile_policy
 from authz.policy import load_enforcer, policy_version
+from authz.scope import UnitTree
+from db.queries import units as unit_queries
 
 log = logging.getLogger("cadre.policy")
 CHANNEL = "cadre:policy"
@@ -37,10 +42,13 @@ RETRY_SECONDS = 0.5
 
 @dataclass
 class LoadedPolicy:
-    """The Casbin enforcer (for explanations) and its compiled decisions."""
+    """The Casbin enforcer (for explanations), its compiled decisions, and the unit tree
+    as it stood at the same version (never older)."""
 
     enforcer: Any
     compiled: CompiledPolicy
+    units: UnitIndex
+    tree: UnitTree
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ class PolicyService:
 
     async def _announce(self, version: int) -> None:
         try:
-            await asyncio.wait_for(self._publish(str(version)),
+            await asyncio.wait_for(announce(self._redis_url or "", version),
                                    self._freshness.channel_timeout)
         except Exception:  # noqa: BLE001 - the others read the version or poll it
             log.warning("could not announce policy version %s", version, exc_info=True)
@@ -129,7 +137,10 @@ class PolicyService:
             if self._loaded is not None and self._loaded.compiled.version >= version:
                 return
             enforcer = await load_enforcer(self._engine)
-            self._loaded = LoadedPolicy(enforcer, compile_policy(enforcer, version))
+            async with self._sessions() as session:
+                units = UnitIndex(await unit_queries.list_all(session))
+            tree = UnitTree(units.edges())
+            self._loaded = LoadedPolicy(enforcer, compile_policy(enforcer, version), units, tree)
             log.info("policy version %s compiled: %s fields", version,
                      len(self._loaded.compiled.fields))
 
@@ -137,16 +148,6 @@ class PolicyService:
         async with self._sessions() as session:
             version = await policy_version(session)
         await self._reload(version)
-
-    async def _publish(self, message: str) -> None:
-        from redis.asyncio import Redis
-
-        client = Redis.from_url(self._redis_url or "", socket_timeout=1,
-                                socket_connect_timeout=1)
-        try:
-            await client.publish(CHANNEL, message)
-        finally:
-            await client.aclose()
 
     async def _poll(self) -> None:
         """Read the version now and then, whatever the channel says."""
@@ -212,3 +213,17 @@ class PolicyService:
                 await self._catch_up()
             elif kind == "pong" and ping_sent_at is not None:
                 self._channel_proven_at, ping_sent_at = ping_sent_at, None
+
+
+async def announce(redis_url: str, version: int) -> None:
+    """Tell every server listening on ``redis_url`` that the policy version rose to
+    ``version``; they read it from the database and reload. For a writer outside the API
+    (units, say): unannounced, its change waits for each server's next poll.
+    """
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        await client.publish(CHANNEL, str(version))
+    finally:
+        await client.aclose()

@@ -120,6 +120,17 @@ class Settings(BaseSettings):
     #: announcement never reached Redis).
     policy_poll_seconds: float = Field(1.0, gt=0)
 
+    # -- Scale-out
+    #: PostgreSQL connections one API process keeps pooled, and how many more it may open
+    #: under load: N processes open at most N × (pool size + overflow), which must fit in
+    #: pgbouncer's pool (or PostgreSQL's ``max_connections`` without pgbouncer).
+    db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
+    #: The database URL names a pgbouncer in transaction pooling: no prepared statement is
+    #: kept or reused between transactions, and the session limits are not sent at
+    #: connection start (pgbouncer refuses them); set them on the role instead (README).
+    db_pgbouncer: bool = False
+
 
 @lru_cache
 def get_settings() -> Settings:

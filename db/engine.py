@@ -6,13 +6,25 @@ API's engine also carries `ConnectionLimits`: no statement, lock wait or idle
 transaction of a request can hold a connection for long, and a request waiting for
 a pooled connection gives up after ``pool_timeout_seconds``. Commands (migrations,
 seeding) run without limits, since a long migration must not be cut off half way.
+
+Behind pgbouncer in transaction pooling (``pgbouncer=True``) two consecutive
+transactions of one client connection may run on two different server connections,
+and a server connection serves many clients in turn. asyncpg's statement cache and
+SQLAlchemy's would then reuse a prepared statement on a server that never saw it, and
+asyncpg's numbered statement names would collide with another client's; so both caches
+are off and every statement gets a unique name (SQLAlchemy's asyncpg notes, "Prepared
+Statement Name with PGBouncer"). SQLAlchemy opens a transaction around every statement,
+pings included, so a statement is prepared and run on one server connection. pgbouncer
+also refuses ``statement_timeout`` and the like as startup parameters, so the limits are
+not sent: they are set on the database role instead (README, "Many servers").
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -59,15 +71,32 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, pool_size: int = 10,
-                  limits: ConnectionLimits | None = None) -> AsyncEngine:
+def pgbouncer_connect_args() -> dict[str, Any]:
+    """asyncpg options for a pgbouncer in transaction pooling: nothing prepared is kept."""
+    return {"statement_cache_size": 0, "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name}
+
+
+def _unique_statement_name() -> str:
+    # asyncpg numbers statements per client connection (__asyncpg_stmt_1__, …); through
+    # pgbouncer two clients' "1" can meet on one server connection.
+    return f"__asyncpg_{uuid4().hex}__"
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
+                  limits: ConnectionLimits | None = None,
+                  pgbouncer: bool = False) -> AsyncEngine:
     """An async engine for ``url``; for SQLite the file's folder is created.
 
     Args:
         url: the database URL.
-        pool_size: pooled PostgreSQL connections (as many again may overflow).
+        pool_size: pooled PostgreSQL connections.
+        max_overflow: connections opened beyond ``pool_size`` under load, closed when
+            returned.
         limits: time limits for the API's connections; None (commands, tests' own
             set-up) leaves statements and transactions unbounded.
+        pgbouncer: ``url`` names a pgbouncer in transaction pooling (see above); the
+            limits' session settings are then left to the database role.
     """
     if is_sqlite(url):
         database = make_url(url).database
@@ -77,15 +106,35 @@ def create_engine(url: str, *, pool_size: int = 10,
         engine = create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": busy})
         event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
         return engine
-    if limits is None:
-        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                                   pool_pre_ping=True)
-    # Connecting is bounded like waiting for the pool: an unreachable host answers
-    # UNAVAILABLE in seconds, not after asyncpg's default minute.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                               pool_pre_ping=True, pool_timeout=limits.pool_timeout_seconds,
-                               connect_args={"server_settings": limits.server_settings(),
-                                             "timeout": limits.pool_timeout_seconds})
+    connect_args = pgbouncer_connect_args() if pgbouncer else {}
+    options: dict[str, Any] = {}
+    if limits is not None:
+        # Connecting is bounded like waiting for the pool: an unreachable host answers
+        # UNAVAILABLE in seconds, not after asyncpg's default minute.
+        options["pool_timeout"] = limits.pool_timeout_seconds
+        connect_args["timeout"] = limits.pool_timeout_seconds
+        if not pgbouncer:
+            connect_args["server_settings"] = limits.server_settings()
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_pre_ping=True, connect_args=connect_args, **options)
+
+
+async def missing_session_limits(engine: AsyncEngine, limits: ConnectionLimits) -> list[str]:
+    """The limits a new session of ``engine`` does not carry, one sentence each.
+
+    Through pgbouncer they come from the database role, not from the API: this says
+    whether the role sets them.
+    """
+    wanted = {name: value for name, value in limits.server_settings().items() if value != "0"}
+    if not wanted:
+        return []
+    query = text("SELECT name, setting FROM pg_settings WHERE name IN :names").bindparams(
+        bindparam("names", expanding=True))
+    async with engine.connect() as connection:
+        actual = {row.name: row.setting
+                  for row in await connection.execute(query, {"names": list(wanted)})}
+    return [f"{name} is {actual.get(name)} ms, not {value}"
+            for name, value in wanted.items() if actual.get(name) != value]
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -219,7 +219,8 @@ class InstalledPolicyFile(Base):
 
 
 class PolicyState(Base):
-    """A single row whose version rises with every policy change; compiled decisions key on it."""
+    """A single row whose version rises with every policy change and every write to the unit
+    tree (a database trigger, migration 0007); compiled decisions and the cached tree key on it."""
 
     __tablename__ = "policy_state"
 

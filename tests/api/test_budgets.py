@@ -153,9 +153,10 @@ async def test_a_refusal_issues_no_sql_of_its_own(as_budgeted):
     with counting_statements() as refused:
         refusal(await org(PAGE, n=5000))
 
-    # Identifying the caller, and nothing more: not even the unit tree every request loads.
+    # Identifying the caller, and nothing more (the unit tree comes cached with the policy,
+    # so with a trusted policy channel the cheapest request issues no more either).
     assert len(refused) == 1 and refused[0].startswith("SELECT users.id"), refused
-    assert len(cheapest) > len(refused)
+    assert len(cheapest) >= len(refused)
 
 
 async def test_a_huge_document_is_refused_before_it_is_read(budgeted, token):

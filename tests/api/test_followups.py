@@ -44,7 +44,7 @@ from domain.enums import (
     Role,
     UnitKind,
 )
-from tests.api.helpers import errors_by_code
+from tests.api.helpers import errors_by_code, units_changed
 from tests.api.test_sql_statements import counting_statements
 from workflows.followups import open_follow_up
 
@@ -78,8 +78,10 @@ _serial = itertools.count(1)
 class Records:
     """Writes the rows a test needs straight into the database, one commit per call."""
 
-    def __init__(self, sessions: Any) -> None:
+    def __init__(self, sessions: Any, database_url: str, org: Any) -> None:
         self.sessions = sessions
+        self.database_url = database_url
+        self.org = org
 
     async def _add(self, row: Any) -> int:
         async with self.sessions() as session, session.begin():
@@ -93,8 +95,11 @@ class Records:
             parent = await session.get(Unit, parent_id)
         assert parent is not None
         n = next(_serial)
-        return str(await self._add(Unit(code=f"{parent.code}-F{n}", name=f"跟踪测试镇{n}",
-                                        kind=UnitKind.TOWNSHIP, parent_id=parent_id)))
+        code = f"{parent.code}-F{n}"
+        unit_id = await self._add(Unit(code=code, name=f"跟踪测试镇{n}",
+                                       kind=UnitKind.TOWNSHIP, parent_id=parent_id))
+        await units_changed(self.database_url, self.org, code)
+        return str(unit_id)
 
     async def cadre(self, unit_id: str, grades: dict[int, Grade], score: float = 85.0,
                     status: CadreStatus = CadreStatus.SERVING) -> str:
@@ -154,9 +159,9 @@ class Records:
 
 
 @pytest.fixture
-async def records(database_url: str) -> AsyncIterator[Records]:
+async def records(database_url: str, as_user: Any) -> AsyncIterator[Records]:
     engine = create_engine(database_url)
-    yield Records(create_sessionmaker(engine))
+    yield Records(create_sessionmaker(engine), database_url, as_user("demo-org"))
     await engine.dispose()
 
 
@@ -265,6 +270,8 @@ async def test_candidate_statements_do_not_grow_with_the_unit(as_user, records):
     unit = await records.unit()
     await records.cadre(unit, {BEFORE: GOOD, LAST: GOOD})
     org = as_user("demo-org")
+    # A new unit raises the policy version; the server reloaded policy and tree once, when
+    # records.unit() waited for it.
     counts = []
     for target in (unit, "1"):
         with counting_statements() as statements:

@@ -27,6 +27,8 @@ def counting_statements() -> Iterator[list[str]]:
 
 async def test_roster_statement_count_does_not_grow_with_page_size(as_user):
     org = as_user("demo-org")
+    # A version an earlier test raised (a unit written outside the API) is loaded once, here.
+    await org(ROSTER_PAGE, first=10)
     counts = []
     for first in (10, 100):
         with counting_statements() as statements:
@@ -34,4 +36,5 @@ async def test_roster_statement_count_does_not_grow_with_page_size(as_user):
         assert len(body["data"]["cadres"]["edges"]) == first
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 8, counts
+    # 8 before the unit tree was cached with the policy (tests/api/test_unit_tree_cache.py).
+    assert counts[0] <= 7, counts
