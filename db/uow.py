@@ -8,6 +8,7 @@ reads) is built in the same transaction. So an answer says "done" exactly when t
 commit succeeded, and a commit that fails turns the whole answer into an error.
 """
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,6 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger("cadre.uow")
+#: Seconds a rollback may take when the unit ends before its connection is discarded.
+RELEASE_SECONDS = 3
 
 
 class UnitOfWork:
@@ -56,8 +59,11 @@ class UnitOfWork:
         if session is None:
             return
         try:
-            await session.rollback()
-            await session.close()
+            # Bounded: a request cancelled in the middle of a statement (its deadline) can
+            # leave a driver connection that never answers again (asyncpg, issue 1156).
+            async with asyncio.timeout(RELEASE_SECONDS):
+                await session.rollback()
+                await session.close()
         except Exception:  # noqa: BLE001 - the server discards a transaction it lost
             # Raising here would replace the request's own outcome (often an answer
             # already sent) with a fault about a connection nobody can use any more.
