@@ -54,11 +54,13 @@ async def _install_defaults(session) -> None:  # noqa: ANN001
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply all migrations, then install the default policy and catalogues if absent."""
-    from db.migrate import upgrade
+    """Apply all migrations, then install the default policy and catalogues if absent.
 
-    upgrade(get_settings().database_url)
-    asyncio.run(_in_transaction(_install_defaults))
+    Safe to run from several replicas at once: on PostgreSQL the runs take turns.
+    """
+    from db.migrate import upgrade_serialised
+
+    asyncio.run(upgrade_serialised(get_settings().database_url, _install_defaults))
     typer.echo("database is up to date")
 
 
