@@ -5,15 +5,31 @@ PORT   ?= 8000
 BIN     = $(VENV)/bin
 DEMO_ACCOUNTS = demo-org demo-org-county demo-discipline demo-cadre demo-admin
 
-.PHONY: install run test schema lint bench clean
+# Every Python package, hashes included: requirements.lock for development and CI,
+# requirements-runtime.lock (the same pins, no dev tools) for the image. `make lock` writes both.
+LOCK         = requirements.lock
+RUNTIME_LOCK = requirements-runtime.lock
+PIP_COMPILE  = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+               --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+
+.PHONY: install lock run test schema lint bench clean
 
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+	@# A dependency added to pyproject.toml but not yet locked is named here.
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "run: make lock" >&2; exit 1; }
 	touch $@
+
+# Keeps the pins that still fit pyproject.toml; `make lock LOCK_FLAGS=--upgrade` moves
+# every unpinned (transitive) package to its newest release.
+lock:
+	@test -x $(BIN)/pip-compile || $(MAKE) $(VENV)/.installed
+	$(PIP_COMPILE) $(LOCK_FLAGS) --extra dev --output-file $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --constraint $(LOCK) --output-file $(RUNTIME_LOCK) pyproject.toml
 
 # GraphiQL's assets, pinned in package-lock.json, served by the API itself (works offline).
 node_modules/.installed: package.json package-lock.json

@@ -54,11 +54,13 @@ async def _install_defaults(session) -> None:  # noqa: ANN001
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply all migrations, then install the default policy and catalogues if absent."""
-    from db.migrate import upgrade
+    """Apply all migrations, then install the default policy and catalogues if absent.
 
-    upgrade(get_settings().database_url)
-    asyncio.run(_in_transaction(_install_defaults))
+    Safe to run from several replicas at once: on PostgreSQL the runs take turns.
+    """
+    from db.migrate import upgrade_serialised
+
+    asyncio.run(upgrade_serialised(get_settings().database_url, _install_defaults))
     typer.echo("database is up to date")
 
 
@@ -73,18 +75,22 @@ def seed(
     if not demo:
         raise typer.BadParameter("only --demo data exists", param_hint="--demo")
 
-    async def work(session) -> str:  # noqa: ANN001
-        from sqlalchemy import func, select
+    from api.progress import phases
 
-        from db.models import Cadre
-        from db.seed import seed_demo
+    with phases() as progress:
+        async def work(session) -> str:  # noqa: ANN001
+            from sqlalchemy import func, select
 
-        if if_empty and await session.scalar(select(func.count()).select_from(Cadre)):
-            return "demo data already present"
-        summary = await seed_demo(session, size=size)
-        return f"seeded {summary}"
+            from db.models import Cadre
+            from db.seed import seed_demo
 
-    typer.echo(asyncio.run(_in_transaction(work)))
+            if if_empty and await session.scalar(select(func.count()).select_from(Cadre)):
+                return "demo data already present"
+            summary = await seed_demo(session, size=size, progress=progress)
+            return f"seeded {summary}"
+
+        outcome = asyncio.run(_in_transaction(work))
+    typer.echo(outcome)
 
 
 @user_app.command("add")
@@ -167,12 +173,15 @@ def audit_verify(
 ) -> None:
     """Walk the hash chain of audit events; exit 1 naming the first broken link."""
 
-    async def work(session):  # noqa: ANN001, ANN202
-        from db.audit import verify
+    from api.progress import counter
 
-        return await verify(session, batch_size=batch_size)
+    with counter("events verified") as progress:
+        async def work(session):  # noqa: ANN001, ANN202
+            from db.audit import verify
 
-    outcome = asyncio.run(_in_transaction(work))
+            return await verify(session, batch_size=batch_size, progress=progress)
+
+        outcome = asyncio.run(_in_transaction(work))
     if outcome.broken is not None:
         typer.echo(f"audit trail broken after {outcome.events} intact events: "
                    f"{outcome.broken}")

@@ -10,7 +10,7 @@ session reused across transactions (a query whose reads are recorded after a
 rollback) must not seal against a head it loaded earlier.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -93,7 +93,8 @@ class Verification:
     broken: str | None
 
 
-async def _check_on(session: AsyncSession, check: ChainCheck, batch_size: int) -> str | None:
+async def _check_on(session: AsyncSession, check: ChainCheck, batch_size: int,
+                    progress: Callable[[int], None] | None) -> str | None:
     """Feed ``check`` every event after the last one it checked; the first break, if any."""
     while True:
         rows = (await session.execute(
@@ -103,20 +104,24 @@ async def _check_on(session: AsyncSession, check: ChainCheck, batch_size: int) -
             broken = check.add(stored(row))
             if broken is not None:
                 return broken
+        if progress is not None:
+            progress(check.count)
         if len(rows) < batch_size:
             return None
 
 
-async def verify(session: AsyncSession, batch_size: int = 1000) -> Verification:
+async def verify(session: AsyncSession, batch_size: int = 1000,
+                 progress: Callable[[int], None] | None = None) -> Verification:
     """Walk ``audit_events`` in id order, ``batch_size`` rows at a time, against the head.
 
     Events committed while the walk runs are followed too: the walk ends only
-    when the head names no event after the last one checked.
+    when the head names no event after the last one checked. ``progress``, if given, is
+    told the events verified so far after each batch.
     """
     check = ChainCheck()
     count_at_last_look = -1
     while True:
-        broken = await _check_on(session, check, batch_size)
+        broken = await _check_on(session, check, batch_size, progress)
         if broken is not None:
             return Verification(check.count, broken)
         head = (await session.execute(select(AuditHead.last_event_id, AuditHead.last_hash)

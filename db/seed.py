@@ -6,7 +6,7 @@ primary keys assigned here, which lets children reference parents without round 
 """
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -54,6 +54,9 @@ BASE_TIME = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 EVALUATION_YEARS = (2023, 2024, 2025)
 #: Rows per INSERT call: large enough to amortise round trips, small enough for driver limits.
 CHUNK_ROWS = 4000
+#: Told ``(phase, rows done, rows of the phase)`` after each batch: a large seed runs for a
+#: minute, and the CLI shows an operator where it is.
+SeedProgress = Callable[[str, int, int], None]
 #: Usernames of the demo accounts, in the order the CLI prints their tokens.
 DEMO_ACCOUNTS = ("demo-org", "demo-org-county", "demo-discipline", "demo-cadre", "demo-admin")
 #: Tables whose integer ids the seed assigns itself (PostgreSQL sequences must follow).
@@ -539,9 +542,12 @@ def _county_one(units: Sequence[_UnitSpec]) -> int:
     return next(u.id for u in units if u.code == "C-K1")
 
 
-async def _insert_chunked(session: AsyncSession, model: type[Base], rows: Sequence[Row]) -> None:
+async def _insert_chunked(session: AsyncSession, model: type[Base], rows: Sequence[Row],
+                          progress: SeedProgress | None = None) -> None:
     for start in range(0, len(rows), CHUNK_ROWS):
         await session.execute(insert(model), list(rows[start:start + CHUNK_ROWS]))
+        if progress is not None:
+            progress(model.__tablename__, min(start + CHUNK_ROWS, len(rows)), len(rows))
 
 
 async def _after_bulk_load(session: AsyncSession) -> None:
@@ -570,8 +576,8 @@ async def _refuse_non_empty(session: AsyncSession) -> None:
                 "database.")
 
 
-async def seed_demo(session: AsyncSession, size: int = 2000, seed: int = 20261124
-                    ) -> SeedSummary:
+async def seed_demo(session: AsyncSession, size: int = 2000, seed: int = 20261124,
+                    progress: SeedProgress | None = None) -> SeedSummary:
     """Fill an empty database with deterministic demo data.
 
     Installs the default policy and the catalogues, then writes the unit tree of 鹤州市,
@@ -582,6 +588,7 @@ async def seed_demo(session: AsyncSession, size: int = 2000, seed: int = 2026112
         session: The session to write through.
         size: How many cadres to create; at least one per unit.
         seed: Seed of the random generator; the same seed and size give the same rows.
+        progress: Told of each phase and batch written, if given.
 
     Returns:
         Counts of what was written and the id of the cadre behind ``demo-cadre``.
@@ -598,6 +605,8 @@ async def seed_demo(session: AsyncSession, size: int = 2000, seed: int = 2026112
     await install_catalogue(session)
 
     rng = random.Random(seed)
+    if progress is not None:
+        progress("generating records", 0, 1)
     cadres = build_cadres(rng, units, size)
     evaluations = build_evaluations(rng, cadres)
     findings = build_findings(rng, cadres)
@@ -611,20 +620,26 @@ async def seed_demo(session: AsyncSession, size: int = 2000, seed: int = 2026112
         avoid={demo_cadre["id"]}, county_units=subtree_ids(units, _county_one(units)),
         first_user_id=len(users) + 1, first_assignment_id=len(assignments) + 1,
         add_confirmed=lambda cadre: _add_confirmed(rng, cadre, findings))
+    if progress is not None:
+        progress("generating records", 1, 1)
 
-    await _insert_chunked(session, Unit, [u.row() for u in units])
-    await _insert_chunked(session, Cadre, cadres)
-    await _insert_chunked(session, Evaluation, evaluations)
-    await _insert_chunked(session, Finding, findings)
-    await _insert_chunked(session, CadreLabel, labels)
-    await _insert_chunked(session, User, users + procedure.users)
-    await _insert_chunked(session, RoleAssignment, assignments + procedure.assignments)
-    await _insert_chunked(session, AdjustmentCase, procedure.cases)
-    await _insert_chunked(session, CaseFinding, procedure.case_findings)
-    await _insert_chunked(session, CaseStep, procedure.steps)
-    await _insert_chunked(session, Appeal, procedure.appeals)
-    await _insert_chunked(session, FollowUp, procedure.follow_ups)
+    await _insert_chunked(session, Unit, [u.row() for u in units], progress)
+    await _insert_chunked(session, Cadre, cadres, progress)
+    await _insert_chunked(session, Evaluation, evaluations, progress)
+    await _insert_chunked(session, Finding, findings, progress)
+    await _insert_chunked(session, CadreLabel, labels, progress)
+    await _insert_chunked(session, User, users + procedure.users, progress)
+    await _insert_chunked(session, RoleAssignment, assignments + procedure.assignments, progress)
+    await _insert_chunked(session, AdjustmentCase, procedure.cases, progress)
+    await _insert_chunked(session, CaseFinding, procedure.case_findings, progress)
+    await _insert_chunked(session, CaseStep, procedure.steps, progress)
+    await _insert_chunked(session, Appeal, procedure.appeals, progress)
+    await _insert_chunked(session, FollowUp, procedure.follow_ups, progress)
+    if progress is not None:
+        progress("refreshing statistics", 0, 1)
     await _after_bulk_load(session)
+    if progress is not None:
+        progress("refreshing statistics", 1, 1)
     return SeedSummary(units=len(units), cadres=len(cadres), evaluations=len(evaluations),
                        findings=len(findings), users=len(users) + len(procedure.users),
                        demo_cadre_id=demo_cadre["id"])
