@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import logs, metrics
 
 ANONYMOUS = "anonymous"
-REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER = b"x-request-id"
 #: A client's request id is kept when it is printable ASCII of at most 64 characters.
 _WELL_FORMED_ID = re.compile(r"[\x21-\x7e]{1,64}")
 _AUDIT_INSERT = "INSERT INTO audit_events"
@@ -139,7 +139,8 @@ class Telemetry:
 
     Args:
         app: the application inside.
-        engine: the application's engine (pool gauges are refreshed per request).
+        engine: the application's engine (with several workers, each request refreshes its
+            pool gauges: a scrape reaches one worker only).
         policy_state: the policy's version and channel state, once the server started.
     """
 
@@ -154,8 +155,9 @@ class Telemetry:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
+        header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
         if scope["path"] != "/graphql":  # health probes and scrapes: an id, no line
-            await self.app(scope, receive, _with_request_id(send, request_id))
+            await self.app(scope, receive, _with_header(send, header))
             return
         record = RequestRecord(request_id)
         token = _current.set(record)
@@ -167,15 +169,17 @@ class Telemetry:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", []), header]
             elif message["type"] == "http.response.body" and not record.noted:
                 chunks.append(message.get("body", b""))
             await send(message)
 
+        # Lines logged meanwhile (a fault's traceback) name the request too.
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            # Lines logged meanwhile (a fault's traceback) name the request too.
-            with structlog.contextvars.bound_contextvars(request_id=request_id):
-                await self.app(scope, receive, _with_request_id(send_observed, request_id))
+            await self.app(scope, receive, send_observed)
         finally:
+            structlog.contextvars.reset_contextvars(**bound)
             _current.reset(token)
             if not chunks and not record.noted:  # nothing was answered at all
                 record.outcome = "INTERNAL"
@@ -184,7 +188,8 @@ class Telemetry:
             seconds = time.perf_counter() - started
             principal = scope.get("state", {}).get("principal")
             _count(record, principal, seconds)
-            metrics.refresh(self.engine, self.policy_state)
+            if metrics.MULTIPROCESS:  # a scrape reads only the worker it reaches
+                metrics.refresh(self.engine, self.policy_state)
             logs.request_line(record, principal, status, seconds)
 
 
@@ -211,7 +216,7 @@ def _count(record: RequestRecord, principal: Any, seconds: float) -> None:
 
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
-        if name == b"x-request-id":
+        if name == REQUEST_ID_HEADER:
             try:
                 text = value.decode("ascii")
             except UnicodeDecodeError:
@@ -222,12 +227,10 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def _with_request_id(send: Send, request_id: str) -> Send:
-    header = (b"x-request-id", request_id.encode("ascii"))
-
-    async def send_with_id(message: Message) -> None:
+def _with_header(send: Send, header: tuple[bytes, bytes]) -> Send:
+    async def send_with_header(message: Message) -> None:
         if message["type"] == "http.response.start":
             message["headers"] = [*message.get("headers", []), header]
         await send(message)
 
-    return send_with_id
+    return send_with_header
