@@ -33,7 +33,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.types import ExecutionResult
@@ -46,6 +46,7 @@ from api.errors import present
 from api.graphiql import ide_page, ide_routes
 from api.guard import Denials
 from api.headers import SecurityHeaders
+from api.health import Health
 from api.http import (
     Operation,
     Refused,
@@ -54,6 +55,7 @@ from api.http import (
     response_media_type,
     wants_ide,
 )
+from api.metrics import MetricsEndpoint
 from api.outages import OutageMiddleware, connection_limits, outage_headers
 from api.partner_schema import user_schema
 from api.partners import PartnerGateway, partner_scope
@@ -61,6 +63,7 @@ from api.policy_sync import Freshness, PolicyService
 from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
 from api.schema import build_schema
 from api.settings import Settings, get_settings
+from api.telemetry import Telemetry, instrument_engine, note_answer, note_operation
 from authz import scope as authz_scope
 from authz.principal import Principal
 from authz.tokens import is_operation_hash
@@ -97,12 +100,16 @@ class GraphQLEndpoint:
     def start(self, services: Services) -> None:
         self.services = services
 
-    async def health(self, _request: Request) -> Response:
-        """Liveness, and how this server learns of policy changes."""
-        channel = "off"
-        if self.services is not None and self.services.settings.redis_url:
-            channel = "listening" if self.services.policies.listening else "polling"
-        return JSONResponse({"status": "ok", "policyChannel": channel})
+    def policies(self) -> PolicyService | None:
+        """The policy service, once the server started."""
+        return self.services.policies if self.services is not None else None
+
+    def policy_state(self) -> tuple[int, bool] | None:
+        """The enforced policy version and whether its channel is trusted (for metrics)."""
+        policies = self.policies()
+        if policies is None:
+            return None
+        return policies.loaded.compiled.version, policies.listening
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -117,8 +124,7 @@ class GraphQLEndpoint:
                 async with asyncio.timeout(deadline) as timeout:
                     request.state.deadline = timeout
                     response = await self._answer(request, media_type)
-            except TimeoutError:
-                log.warning("request cancelled after %s s", deadline)
+            except TimeoutError:  # the request's log line says TIMEOUT
                 response = Refused(
                     "TIMEOUT", f"The request ran longer than {deadline:g} s and was "
                                "cancelled; nothing was written.").response(media_type)
@@ -137,13 +143,13 @@ class GraphQLEndpoint:
             principal = await load_principal(uow.session, request.user)
             if principal is None:
                 return unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
+            request.state.principal = principal  # also for the log line of a refusal
             key = (f"token:{principal.token_id}" if principal.is_partner
                    else f"user:{principal.username}")
             decision = await services.rate_limits.hit(key)
             if not decision.allowed:
                 return rate_limited_response(decision)
             request.state.uow = uow
-            request.state.principal = principal
             if principal.is_partner:
                 context = await self._context(request, uow, principal)
                 schema, query = await self.partners.prepare(request, context.policy, operation)
@@ -161,6 +167,7 @@ class GraphQLEndpoint:
                 allowed_operation_types=_allowed(operation, query),
                 operation_extensions=operation.extensions)
             body = _body(result)
+            note_answer(body)  # metrics and log line: outcome and denials
             outage = outage_headers(body, self.settings.retry_after_seconds)
             if outage is not None:
                 return graphql_response(body, media_type, status=outage[0], headers=outage[1])
@@ -199,13 +206,14 @@ class GraphQLEndpoint:
         sha256 = operation.persisted_hash
         if operation.persisted_version != 1:
             raise Refused("BAD_USER_INPUT", "Only version 1 of persisted queries is supported.")
-        text = None
+        registered = None
         if sha256 is not None and is_operation_hash(sha256):
-            text = await token_queries.registered_operation(uow.session, sha256)
-        if text is None:
+            registered = await token_queries.registered_operation(uow.session, sha256)
+        if registered is None:
             raise Refused("PERSISTED_QUERY_NOT_FOUND",
                           "No registered operation has this hash; send the query text.")
-        return text
+        note_operation(registered.name)  # a bounded metrics label, unlike operationName
+        return registered.query
 
     def _schema_for(self, document: DocumentNode | None,
                     context: Context) -> strawberry.Schema:
@@ -286,6 +294,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     sessions = create_sessionmaker(engine)
     endpoint = GraphQLEndpoint(build_schema(guarded=settings.authz_enabled,
                                             compiled=settings.compiled_execution), settings)
+    # -- observability: SQL statement and audit counts, probes, metrics
+    instrument_engine(engine)
+    health = Health(settings, sessions, endpoint.policies)
+    metrics_routes = ([Route("/metrics", MetricsEndpoint(engine, endpoint.policy_state).scrape)]
+                      if settings.metrics_enabled else [])
+    # --
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -315,10 +329,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", endpoint),  # every method: api.http answers 405 in JSON
-            Route("/healthz", endpoint.health),
+            Route("/healthz", health.live),
+            Route("/readyz", health.ready),
+            *metrics_routes,
             *(ide_routes(settings.ide_assets) if settings.ide_served else []),
         ],
         middleware=[
+            # Outermost: its request id and clock cover every answer (api.telemetry).
+            Middleware(Telemetry, engine=engine, policy_state=endpoint.policy_state),
             Middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                        allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type", "Accept",

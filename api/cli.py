@@ -2,6 +2,10 @@
 verify the audit trail."""
 
 import asyncio
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -235,9 +239,33 @@ def serve(
     if problem is not None:                       # before binding the port
         typer.echo(f"configuration error: {problem}", err=True)
         raise SystemExit(1)
-    # On SIGTERM, in-flight requests get this long to finish; then they are cancelled.
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info",
-                access_log=False, timeout_graceful_shutdown=settings.graceful_shutdown_seconds)
+    from api.logs import configure_logging
+
+    configure_logging(settings.log_format)
+    with _metrics_directory(workers):
+        # On SIGTERM, in-flight requests get this long to finish; then they are cancelled.
+        # No access log and no log config of uvicorn's: each request's line is ours
+        # (api.telemetry), and uvicorn's own lines go through our renderer.
+        uvicorn.run("api.main:app", host=host, port=port, workers=workers,
+                    log_level="info", access_log=False, log_config=None,
+                    timeout_graceful_shutdown=settings.graceful_shutdown_seconds)
+
+
+@contextlib.contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """With several workers, a fresh PROMETHEUS_MULTIPROC_DIR (unless one is set), so that
+    ``/metrics`` on any worker adds up every worker's values; removed on exit."""
+    if workers < 2 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="cadre-metrics-") as directory:
+        # Set before the workers start: they inherit it, and prometheus-client chooses
+        # its storage when a worker imports it.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def main() -> None:

@@ -92,15 +92,14 @@ def present(error: GraphQLError) -> GraphQLError:
 
 
 def log_errors(errors: list[GraphQLError]) -> None:
-    """Log faults with their traceback; refusals of bad requests at info level, one line each."""
+    """Log faults: INTERNAL with its traceback, UNAVAILABLE in one line. A refusal is
+    not logged here: the request's own line (`api.logs`) carries its code."""
     for error in errors:
         code = classify(error)
         if code == "INTERNAL":
             log.error("internal error at %s", error.path, exc_info=error.original_error)
         elif code == "UNAVAILABLE":
             log.warning("dependency unavailable at %s: %r", error.path, error.original_error)
-        else:
-            log.info("request refused: %s %s (path %s)", code, error.message, error.path)
 
 
 class ErrorPolicy(SchemaExtension):

@@ -1,10 +1,8 @@
 """ASGI entry point for uvicorn: ``api.main:app``."""
 
-import logging
-
 from api.app import create_app
+from api.logs import configure_logging
+from api.settings import get_settings
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-# Casbin prints its whole model at INFO on every policy load.
-logging.getLogger("casbin").setLevel(logging.WARNING)
+configure_logging(get_settings().log_format)
 app = create_app()

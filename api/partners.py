@@ -13,7 +13,6 @@ hash that is unknown or not assigned to the token, BAD_USER_INPUT (400) for a bo
 that is not one JSON operation.
 """
 
-import logging
 from typing import Any
 
 import strawberry
@@ -23,12 +22,11 @@ from starlette.requests import Request
 from api.http import Operation, Refused
 from api.partner_schema import MAX_TOKENS, PartnerSchema, partner_schema
 from api.policy_sync import LoadedPolicy
+from api.telemetry import note_operation
 from authz.principal import Principal
 from authz.scope import PartnerScope, Scope
 from authz.tokens import is_operation_hash
 from db.queries import tokens as token_queries
-
-log = logging.getLogger("cadre.partners")
 
 NOT_FOUND = "No registered operation with this hash is assigned to this token."
 
@@ -54,12 +52,7 @@ class PartnerGateway:
         """
         principal: Principal = request.state.principal
         partner = partner_schema(self.schema, policy.compiled, principal.scopes)
-        try:
-            query = await _persisted_text(request, principal, partner, operation)
-        except Refused as refusal:
-            log.info("partner request refused: %s %s (%s)", refusal.code, refusal.message,
-                     principal.username)
-            raise
+        query = await _persisted_text(request, principal, partner, operation)
         return partner.strawberry, query
 
 
@@ -86,14 +79,15 @@ async def _persisted_text(request: Request, principal: Principal, partner: Partn
     if sha256 is None or not is_operation_hash(sha256):
         raise Refused("PERSISTED_QUERY_NOT_FOUND", NOT_FOUND)
     assert principal.token_id is not None
-    query = await token_queries.assigned_operation(request.state.uow.session,
-                                                   principal.token_id, sha256)
-    if query is None:
+    registered = await token_queries.assigned_operation(request.state.uow.session,
+                                                        principal.token_id, sha256)
+    if registered is None:
         raise Refused("PERSISTED_QUERY_NOT_FOUND", NOT_FOUND)
-    problem = partner.vet(sha256, query)
+    note_operation(registered.name)
+    problem = partner.vet(sha256, registered.query)
     if problem is not None:
         raise Refused("FORBIDDEN", problem)
-    return query
+    return registered.query
 
 
 def _writes(query: Any) -> bool:

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     #: Origins allowed to call the API from a browser (CORS); none by default.
     cors_origins: list[str] = Field(default_factory=list)
 
+    # -- Operating it (api.metrics, api.logs).
+    #: ``GET /metrics`` on the API's port, without authentication: keep it off the public
+    #: network (route only ``/graphql`` through the proxy), or turn it off.
+    metrics_enabled: bool = True
+    #: One JSON line per event on stdout; ``console`` for a developer's terminal.
+    log_format: Literal["json", "console"] = "json"
+
     @property
     def ide_served(self) -> bool:
         return self.ide_enabled if self.ide_enabled is not None else self.env != "production"

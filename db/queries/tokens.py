@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ _BY_HASH = select(PartnerToken.id, PartnerToken.name, PartnerToken.scopes,
                   PartnerToken.last_used_at, PartnerToken.budget).where(
     PartnerToken.secret_hash == bindparam("secret_hash"))
 
-_ASSIGNED = (select(PersistedOperation.query)
+_ASSIGNED = (select(PersistedOperation.name, PersistedOperation.query)
              .join(TokenOperation, TokenOperation.sha256 == PersistedOperation.sha256)
              .where(TokenOperation.token_id == bindparam("token_id"),
                     TokenOperation.sha256 == bindparam("sha256")))
@@ -44,11 +44,20 @@ async def touch(session: AsyncSession, token_id: int, now: datetime) -> None:
         .values(last_used_at=now).execution_options(synchronize_session=False))
 
 
-async def assigned_operation(session: AsyncSession, token_id: int, sha256: str) -> str | None:
-    """The text of the persisted operation ``sha256`` if the token may run it."""
+class Registered(NamedTuple):
+    """A registered operation: the name the admin gave it, and its text."""
+
+    name: str
+    query: str
+
+
+async def assigned_operation(session: AsyncSession, token_id: int,
+                             sha256: str) -> Registered | None:
+    """The persisted operation ``sha256`` if the token may run it."""
     connection = await session.connection()
-    return (await connection.execute(_ASSIGNED, {"token_id": token_id,
-                                                 "sha256": sha256})).scalar()
+    row = (await connection.execute(_ASSIGNED, {"token_id": token_id,
+                                                "sha256": sha256})).first()
+    return Registered(row.name, row.query) if row is not None else None
 
 
 async def list_tokens(session: AsyncSession, token_id: int | None = None) -> Sequence[Any]:
@@ -91,7 +100,8 @@ async def assigned_hashes(session: AsyncSession, token_id: int) -> set[str]:
     return set(rows)
 
 
-async def registered_operation(session: AsyncSession, sha256: str) -> str | None:
-    """The text of the registered operation ``sha256``, if there is one."""
-    return await session.scalar(select(PersistedOperation.query)
-                                .where(PersistedOperation.sha256 == sha256))
+async def registered_operation(session: AsyncSession, sha256: str) -> Registered | None:
+    """The registered operation ``sha256``, if there is one."""
+    row = (await session.execute(select(PersistedOperation.name, PersistedOperation.query)
+                                 .where(PersistedOperation.sha256 == sha256))).first()
+    return Registered(row.name, row.query) if row is not None else None
