@@ -64,6 +64,7 @@ from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
 from api.schema import build_schema
 from api.settings import Settings, get_settings
 from api.telemetry import Telemetry, instrument_engine, note_answer, note_operation
+from api.tracing import tracing_middleware
 from authz import scope as authz_scope
 from authz.principal import Principal
 from authz.tokens import is_operation_hash
@@ -287,8 +288,9 @@ def database_engine(settings: Settings) -> AsyncEngine:
                          limits=connection_limits(settings), pgbouncer=settings.db_pgbouncer)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The application for ``settings`` (read from the environment when omitted)."""
+def create_app(settings: Settings | None = None, *, tracer_provider: Any = None) -> Starlette:
+    """The application for ``settings`` (read from the environment when omitted); traced
+    when the ``OTEL_*`` variables ask for it, or through ``tracer_provider`` (`api.tracing`)."""
     settings = settings or get_settings()
     engine = database_engine(settings)
     sessions = create_sessionmaker(engine)
@@ -335,7 +337,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *(ide_routes(settings.ide_assets) if settings.ide_served else []),
         ],
         middleware=[
-            # Outermost: its request id and clock cover every answer (api.telemetry).
+            *tracing_middleware(engine, tracer_provider),
+            # Outermost but for tracing: its request id and clock cover every answer.
             Middleware(Telemetry, engine=engine, policy_state=endpoint.policy_state),
             Middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                        allow_methods=["GET", "POST"],
