@@ -38,9 +38,9 @@ async def test_a_traced_request_is_a_server_span_with_its_statements(settings, t
     assert response.status_code == 200 and not response.json().get("errors")
     spans = exporter.get_finished_spans()
     [server] = [s for s in spans if s.kind.name == "SERVER"]
+    # (background work, the start-up's policy load or a catch-up, has traces of its own)
     statements = [s for s in spans if s.attributes and "db.statement" in s.attributes
-                  and s.start_time >= server.start_time]  # not those of the start-up
-    assert statements, [s.name for s in spans]
-    assert all(s.context.trace_id == server.context.trace_id for s in statements)
+                  and s.context.trace_id == server.context.trace_id]
+    assert len(statements) >= 2, [s.name for s in spans]  # the caller, then the page
     # no span per GraphQL field: the short query path needs no per-field hook
     assert len(spans) < 20, [s.name for s in spans]
