@@ -16,7 +16,7 @@ from authz.policy import load_enforcer, memory_enforcer, policy_version
 from authz.principal import Principal
 from authz.scope import Scope, UnitTree
 from db.engine import create_engine, create_sessionmaker
-from db.models import RoleAssignment, Unit, User
+from db.models import Unit
 from db.queries import users as user_queries
 from db.uow import UnitOfWork
 from domain.enums import Role
@@ -58,9 +58,7 @@ async def issue_partner(database_url: str, *, name: str, agency: str, scopes: Se
 
 async def _admin(session: AsyncSession, username: str | None) -> Principal:
     if username is None:
-        names = list(await session.scalars(
-            select(User.username).join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(RoleAssignment.role == Role.ADMIN, User.active.is_(True)).distinct()))
+        names = await user_queries.active_admins(session)
         if len(names) != 1:
             raise InvalidInput(f"{len(names)} active admin accounts: name the issuing one "
                                "with --by.", field="by")

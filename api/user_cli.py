@@ -7,7 +7,6 @@ access to the server anyway; every change is on the audit trail under that name.
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.compiled import compile_policy
@@ -15,7 +14,6 @@ from authz.policy import load_enforcer, policy_version
 from authz.principal import Holding, Principal
 from authz.scope import Scope, UnitTree
 from db.engine import create_engine, create_sessionmaker
-from db.models import RoleAssignment, User
 from db.queries import users as user_queries
 from db.uow import UnitOfWork
 from domain.enums import Role
@@ -51,9 +49,7 @@ async def add_user(database_url: str, *, username: str, role: Role, unit_code: s
 
 async def _actor(session: AsyncSession, username: str | None) -> Principal:
     if username is None:
-        names = list(await session.scalars(
-            select(User.username).join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(RoleAssignment.role == Role.ADMIN, User.active.is_(True)).distinct()))
+        names = await user_queries.active_admins(session)
         if not names:
             return OPERATOR
         if len(names) > 1:

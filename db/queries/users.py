@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Holding, Principal
 from db.models import RoleAssignment, User
+from domain.enums import Role
 
 _PRINCIPAL = (select(User.id, User.username, User.cadre_id, RoleAssignment.role,
                      RoleAssignment.unit_id)
@@ -69,3 +70,10 @@ async def holdings_of(session: AsyncSession, user_ids: Sequence[int]) -> list[li
     for row in result:
         grouped[row.user_id].append(row)
     return [grouped[uid] for uid in user_ids]
+
+
+async def active_admins(session: AsyncSession) -> list[str]:
+    """Usernames of the active accounts holding the system admin role."""
+    return list(await session.scalars(
+        select(User.username).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role == Role.ADMIN, User.active.is_(True)).distinct()))
