@@ -10,14 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.partner_schema import partner_schema, partner_view
 from api.schema import build_schema
 from api.schema_views import filter_schema, readable_view, role_readable
+from api.user_cli import acting_admin
 from authz import tokens
 from authz.compiled import CompiledPolicy, compile_policy
 from authz.policy import load_enforcer, memory_enforcer, policy_version
-from authz.principal import Principal
 from authz.scope import Scope, UnitTree
 from db.engine import create_engine, create_sessionmaker
 from db.models import Unit
-from db.queries import users as user_queries
 from db.uow import UnitOfWork
 from domain.enums import Role
 from domain.errors import InvalidInput, NotFound
@@ -35,7 +34,7 @@ async def issue_partner(database_url: str, *, name: str, agency: str, scopes: Se
     engine = create_engine(database_url)
     try:
         async with UnitOfWork(create_sessionmaker(engine)) as uow:
-            admin = await _admin(uow.session, by)
+            admin = await acting_admin(uow.session, by)
             unit_ids = await _unit_ids(uow.session, unit_codes)
             version = await policy_version(uow.session)
             policy = compile_policy(await load_enforcer(engine), version)
@@ -54,19 +53,6 @@ async def issue_partner(database_url: str, *, name: str, agency: str, scopes: Se
             return secret
     finally:
         await engine.dispose()
-
-
-async def _admin(session: AsyncSession, username: str | None) -> Principal:
-    if username is None:
-        names = await user_queries.active_admins(session)
-        if len(names) != 1:
-            raise InvalidInput(f"{len(names)} active admin accounts: name the issuing one "
-                               "with --by.", field="by")
-        username = names[0]
-    principal = await user_queries.principal(session, username)
-    if principal is None or not principal.holds(Role.ADMIN):
-        raise NotFound(f"No active admin account {username}.", field="by")
-    return principal
 
 
 async def _unit_ids(session: AsyncSession, codes: Sequence[str]) -> list[int]:

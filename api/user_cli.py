@@ -36,7 +36,7 @@ async def add_user(database_url: str, *, username: str, role: Role, unit_code: s
     engine = create_engine(database_url)
     try:
         async with UnitOfWork(create_sessionmaker(engine)) as uow:
-            actor = await _actor(uow.session, by)
+            actor = await acting_admin(uow.session, by, OPERATOR)
             policy = compile_policy(await load_enforcer(engine),
                                     await policy_version(uow.session))
             scope = Scope(actor, UnitTree([]), policy)
@@ -47,12 +47,20 @@ async def add_user(database_url: str, *, username: str, role: Role, unit_code: s
         await engine.dispose()
 
 
-async def _actor(session: AsyncSession, username: str | None) -> Principal:
+async def acting_admin(session: AsyncSession, username: str | None,
+                       fallback: Principal | None = None) -> Principal:
+    """The admin account a command acts as: ``username``, else the only active admin, else
+    ``fallback`` on a database with no admin yet (refused when there is none).
+
+    Raises:
+        InvalidInput: no username and not exactly one active admin (without a fallback).
+        NotFound: ``username`` is no active admin account.
+    """
     if username is None:
         names = await user_queries.active_admins(session)
-        if not names:
-            return OPERATOR
-        if len(names) > 1:
+        if not names and fallback is not None:
+            return fallback
+        if len(names) != 1:
             raise InvalidInput(f"{len(names)} active admin accounts: name the acting one "
                                "with --by.", field="by")
         username = names[0]
