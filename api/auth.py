@@ -1,6 +1,12 @@
 """Authentication: bearer JWTs for users and partner secrets (``cp_…``) for partner agencies,
-told apart by a Starlette backend; the principal is read in the request's transaction."""
+told apart by a Starlette backend; the principal is read in the request's transaction.
 
+A user JWT is either a built-in HS256 token (``cadre token issue``, for development and the
+demo) or, when an OpenID Connect issuer is configured, that provider's access token
+(api.oidc), routed by the issuer it claims and verified by that issuer's keys only.
+"""
+
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -17,6 +23,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
 from api.errors import error_body
+from api.oidc import OidcIdentity, OidcVerifier, unverified_issuer
 from api.settings import Settings
 from authz import tokens
 from authz.principal import PARTNER, Principal
@@ -121,6 +128,43 @@ class TokenUser(BaseUser):
         return f"user:{self.subject.user_id}"
 
 
+class OidcUser(BaseUser):
+    """A caller whose identity provider's access token is valid; the account its username
+    claim names, and his roles, are read in the request's unit of work."""
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return f"oidc:{self.username}"
+
+
+class VerifiedOidcTokens:
+    """Access tokens verified by the provider's keys, remembered until they expire (as
+    VerifiedTokens); a token not seen before is verified in a thread, since fetching the
+    provider's keys blocks."""
+
+    def __init__(self, verifier: OidcVerifier, size: int = 4096) -> None:
+        self.verifier = verifier
+        self._size = size
+        self._known: dict[str, OidcIdentity] = {}
+
+    async def username(self, token: str) -> str:
+        known = self._known.get(token)
+        if known is not None and known.expires_at > time.time():
+            return known.username
+        identity = await asyncio.to_thread(self.verifier.verify, token)
+        if len(self._known) >= self._size:
+            self._known.clear()
+        self._known[token] = identity
+        return identity.username
+
+
 class PartnerTokenUser(BaseUser):
     """A caller presenting a well-formed partner secret; only its hash is kept."""
 
@@ -141,6 +185,8 @@ async def load_principal(session: AsyncSession, user: BaseUser) -> Principal | N
     inactive or its tokens revoked, or the partner token is unknown, revoked or expired."""
     if isinstance(user, TokenUser):
         return await user_queries.principal_of_token(session, *user.subject)
+    if isinstance(user, OidcUser):
+        return await user_queries.principal(session, user.username)
     if isinstance(user, PartnerTokenUser):
         return await partner_principal(session, user.secret_hash, datetime.now(UTC))
     return None
@@ -184,6 +230,8 @@ class BearerTokenBackend(AuthenticationBackend):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.tokens = VerifiedTokens(settings)
+        self.oidc = (VerifiedOidcTokens(OidcVerifier(settings)) if settings.oidc_issuer
+                     else None)
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials,
                                                                   BaseUser] | None:
@@ -198,6 +246,8 @@ class BearerTokenBackend(AuthenticationBackend):
             if not tokens.is_well_formed(token):
                 raise AuthenticationError(INVALID_TOKEN)
             return AuthCredentials(["authenticated"]), PartnerTokenUser(tokens.hash_secret(token))
+        if self.oidc is not None and unverified_issuer(token) == self.oidc.verifier.issuer:
+            return AuthCredentials(["authenticated"]), OidcUser(await self.oidc.username(token))
         return AuthCredentials(["authenticated"]), TokenUser(self.tokens.subject(token))
 
 

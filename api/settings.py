@@ -23,6 +23,25 @@ class Settings(BaseSettings):
     jwt_secret: str = DEVELOPMENT_SECRET
     jwt_issuer: str = "cadre-records"
     token_ttl_seconds: int = 8 * 3600
+
+    # -- OpenID Connect (api.oidc): access tokens of the organisation's identity provider.
+    #: The provider's issuer URL, exactly as its tokens' ``iss`` (Keycloak:
+    #: ``https://HOST/realms/REALM``); unset: only the built-in tokens are accepted.
+    oidc_issuer: str | None = None
+    #: The ``aud`` every accepted token must carry (required with an issuer).
+    oidc_audience: str | None = None
+    #: The JWK set's URL; unset: read from the issuer's discovery document.
+    oidc_jwks_url: str | None = None
+    #: The claim naming the account of this database the token stands for.
+    oidc_username_claim: str = Field("preferred_username", min_length=1)
+    oidc_algorithms: list[Literal["RS256", "ES256"]] = Field(["RS256", "ES256"], min_length=1)
+    #: Seconds the JWK set is kept before it is fetched again.
+    oidc_jwks_cache_seconds: float = Field(300.0, gt=0)
+    #: At most one fetch per this many seconds for a key id the set does not hold.
+    oidc_jwks_refresh_seconds: float = Field(30.0, ge=0)
+    oidc_http_timeout_seconds: float = Field(5.0, gt=0)
+    #: Clock skew allowed on ``exp``, ``nbf`` and ``iat``.
+    oidc_leeway_seconds: int = Field(30, ge=0, le=300)
     ide_assets: Path = Path("node_modules")
     #: Off only for benchmarking the cost of authorization; never in production.
     authz_enabled: bool = True
@@ -115,6 +134,20 @@ class Settings(BaseSettings):
                                  "when CADRE_ENV=production")
             if not self.authz_enabled:
                 raise ValueError("CADRE_AUTHZ_ENABLED=false is refused in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_oidc(self) -> "Settings":
+        if self.oidc_issuer is None:
+            return self
+        if not self.oidc_audience:
+            raise ValueError("CADRE_OIDC_AUDIENCE must be set with CADRE_OIDC_ISSUER")
+        if self.oidc_issuer == self.jwt_issuer:
+            raise ValueError("CADRE_OIDC_ISSUER must differ from CADRE_JWT_ISSUER")
+        secure = ("https://",) if self.env == "production" else ("https://", "http://")
+        for name, url in (("ISSUER", self.oidc_issuer), ("JWKS_URL", self.oidc_jwks_url)):
+            if url is not None and not url.startswith(secure):
+                raise ValueError(f"CADRE_OIDC_{name} must be an {' or '.join(secure)} URL")
         return self
 
     # -- Access freshness
