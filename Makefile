@@ -12,7 +12,7 @@ RUNTIME_LOCK = requirements-runtime.lock
 PIP_COMPILE  = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
                --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: install lock run test schema lint bench clean
+.PHONY: install lock run test schema schema-check release lint bench clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -50,9 +50,17 @@ test: install
 schema: install
 	$(BIN)/cadre export-schema --output schema.graphql
 
+# schema.graphql against the last release's schema (schema/releases/): CI runs it.
+schema-check: install
+	$(BIN)/python scripts/schema_evolution.py
+
+# The last step of a release (README "Releases"): file schema.graphql as this version's.
+release: schema schema-check
+	$(BIN)/python scripts/schema_evolution.py --record
+
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy api domain authz db workflows
+	$(BIN)/mypy api domain authz db workflows scripts
 
 clean:
 	rm -rf $(VENV) node_modules var
