@@ -10,7 +10,9 @@ The JWK set comes from the explicit ``CADRE_OIDC_JWKS_URL`` or the issuer's disc
 document. PyJWT's ``PyJWKClient`` keeps it for ``CADRE_OIDC_JWKS_CACHE_SECONDS`` and, for a
 key id it does not know (a rotation), fetches it again at most once per
 ``CADRE_OIDC_JWKS_REFRESH_SECONDS``, so tokens with made-up key ids cannot make the server
-hammer the provider. Fetches block: callers run ``OidcVerifier.verify`` in a thread.
+hammer the provider. After the provider failed to answer, it is not asked again for that
+interval either: the cached keys serve, and a token they cannot verify is refused at once.
+Fetches block: callers run ``OidcVerifier.verify`` in a thread.
 """
 
 import json
@@ -77,11 +79,12 @@ class OidcVerifier:
             AuthenticationError: for any token not accepted (one message for all).
         """
         try:
-            key = self._keys().get_signing_key_from_jwt(token)
+            key = self._signing_key(token)
             claims = jwt.decode(token, key, algorithms=self.algorithms, audience=self.audience,
                                 issuer=self.issuer, leeway=self.leeway,
                                 options={"require": ["exp", "iss", "aud"]})
         except jwt.PyJWKClientConnectionError as fault:
+            self._failed_at = time.monotonic()
             log.warning("OIDC: the JWK set could not be fetched: %s", fault)
             raise AuthenticationError(INVALID_TOKEN) from None
         except (jwt.PyJWTError, ProviderUnavailable):
@@ -90,6 +93,21 @@ class OidcVerifier:
         if not isinstance(username, str) or not 0 < len(username) <= MAX_USERNAME:
             raise AuthenticationError(INVALID_TOKEN)
         return OidcIdentity(username, float(claims["exp"]))
+
+    def _signing_key(self, token: str) -> jwt.PyJWK:
+        """The published key the token names by ``kid``. Within the refresh interval after
+        the provider failed to answer, only the cached set is read: a provider that hangs
+        must not hold a thread per request."""
+        client = self._keys()
+        if time.monotonic() - self._failed_at >= self._settings.oidc_jwks_refresh_seconds:
+            return client.get_signing_key_from_jwt(token)
+        cached = client.jwk_set_cache.get() if client.jwk_set_cache is not None else None
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = (client.match_kid(cached.keys, kid)
+               if cached is not None and isinstance(kid, str) else None)
+        if key is None:
+            raise ProviderUnavailable("the provider failed recently; no cached key")
+        return key
 
     def _keys(self) -> jwt.PyJWKClient:
         with self._lock:

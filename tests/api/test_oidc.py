@@ -30,10 +30,15 @@ class Provider:
     def __init__(self) -> None:
         self.keys: dict[str, Any] = {}  # kid -> private key, published in the JWK set
         self.jwks_requests = 0
+        self.down = False  # answers 503 to every request
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                if provider.down:
+                    provider.jwks_requests += self.path.endswith("/certs")
+                    self.send_error(503)
+                    return
                 if self.path == "/realms/cadres/.well-known/openid-configuration":
                     body = {"issuer": provider.issuer, "jwks_uri": provider.jwks_url}
                 elif self.path == "/realms/cadres/certs":
@@ -98,10 +103,10 @@ def provider() -> Iterator[Provider]:
 @pytest.fixture(scope="module")
 async def oidc_client(settings: Settings, provider: Provider) -> Any:
     """The application configured for the provider by discovery; unknown key ids may
-    fetch the JWK set again at most every 0.25 s."""
+    fetch the JWK set again at most every 0.5 s."""
     configured = settings.model_copy(update={
         "oidc_issuer": provider.issuer, "oidc_audience": AUDIENCE,
-        "oidc_jwks_refresh_seconds": 0.25, "oidc_leeway_seconds": 0})
+        "oidc_jwks_refresh_seconds": 0.5, "oidc_leeway_seconds": 0})
     app = create_app(configured)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -181,17 +186,44 @@ async def test_a_rotated_key_is_fetched_once_its_key_id_appears(oidc_client, pro
     await _me(oidc_client, provider.token(RSA_KEY, "rsa-1"))
     rotated = rsa_key()
     provider.publish("rsa-2", rotated)
-    time.sleep(0.3)  # the refresh interval of this server
+    time.sleep(0.55)  # the refresh interval of this server
     # when a token signed with the new key arrives, then the set is fetched again and it works
     response = await _me(oidc_client, provider.token(rotated, "rsa-2", username="demo-admin"))
     assert response.status_code == 200
     assert response.json()["data"]["me"]["username"] == "demo-admin"
     # and once that key is withdrawn, a new token signed with it is refused
     del provider.keys["rsa-2"]
-    time.sleep(0.3)
+    time.sleep(0.55)
     await _me(oidc_client, provider.token(rotated, "rsa-3"))  # an unknown kid: refetch
     assert _refused(await _me(oidc_client, provider.token(rotated, "rsa-2",
                                                           username="demo-org-county")))
+
+
+async def test_while_the_provider_is_down_cached_keys_work_and_it_is_asked_once(
+        oidc_client, provider):
+    # given the provider's keys cached, then the provider failing
+    await _me(oidc_client, provider.token(RSA_KEY, "rsa-1"))
+    stranger = rsa_key()
+    bearers = [provider.token(stranger, f"new-{n}") for n in range(3)]
+    provider.down = True
+    time.sleep(0.55)
+    before = provider.jwks_requests
+    try:
+        # when tokens under unknown key ids keep coming, then each is refused and the
+        # provider was asked once (every later one is refused from the cache at once)
+        answers = [await _me(oidc_client, bearer) for bearer in bearers]
+        assert all(_refused(answer) for answer in answers)
+        assert provider.jwks_requests - before == 1
+        # and a token under a cached key still works
+        response = await _me(oidc_client, provider.token(EC_KEY, "ec-1", username="demo-cadre"))
+        assert response.status_code == 200
+    finally:
+        provider.down = False
+    # once it answers again, a rotated key is fetched after the refresh interval
+    time.sleep(0.55)
+    rotated = rsa_key()
+    provider.publish("rsa-4", rotated)
+    assert (await _me(oidc_client, provider.token(rotated, "rsa-4"))).status_code == 200
 
 
 async def test_an_unsigned_token_is_refused(oidc_client, provider):
