@@ -344,6 +344,19 @@ def test_readme_block(block: Block, request: pytest.FixtureRequest) -> None:
         (run_graphql if block.kind == "graphql" else run_shell)(demo, block)
 
 
+def test_the_error_table_names_every_code_with_its_status() -> None:
+    from api.errors import HTTP_STATUS
+
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|]+) \|", README.read_text(encoding="utf-8"),
+                           re.MULTILINE))
+    # NOT_ACCEPTABLE has a status but no answer carries it (every Accept gets JSON).
+    assert set(HTTP_STATUS) - {"NOT_ACCEPTABLE"} <= set(rows)
+    for code, statuses in rows.items():
+        if code in HTTP_STATUS:
+            assert set(re.findall(r"\b[1-5]\d\d\b", statuses)) <= {"200", str(HTTP_STATUS[code])}, \
+                (code, statuses)
+
+
 # -- The test's own rules --------------------------------------------------------------------
 
 @pytest.mark.parametrize("fence, body", [("```", "make run\n"), ("```python", "print(1)\n"),
