@@ -9,7 +9,9 @@ fails when
   number (before 1.0: its minor number), or ``CHANGELOG.md`` has no entry for the version
   naming each break by its schema coordinate (``Query.explainAccess(username:)``);
 - the version in ``pyproject.toml`` is older than the last release;
-- a released version has no entry in ``CHANGELOG.md``.
+- a released version has no entry in ``CHANGELOG.md``;
+- something is deprecated without a reason (``@deprecated`` alone): the reason must tell
+  clients what to use instead.
 
 Dangerous changes (an optional argument added, an enum value added, a default changed)
 are reported and do not fail. Additions are neither, so they pass at any version.
@@ -29,8 +31,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from graphql import (
+    DEFAULT_DEPRECATION_REASON,
     BreakingChange,
     DangerousChange,
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
     GraphQLSchema,
     build_schema,
     find_breaking_changes,
@@ -103,6 +110,28 @@ def _schema(path: Path) -> GraphQLSchema:
     return build_schema(path.read_text(encoding="utf-8"))
 
 
+def deprecated_without_reason(schema: GraphQLSchema) -> list[str]:
+    """Coordinates deprecated with no reason of their own (graphql's default one)."""
+    found = []
+    for name, kind in schema.type_map.items():
+        if name.startswith("__"):
+            continue
+        members: dict[str, object] = {}
+        if isinstance(kind, GraphQLObjectType | GraphQLInterfaceType):
+            for field_name, field in kind.fields.items():
+                members[f"{name}.{field_name}"] = field
+                members.update({f"{name}.{field_name}({arg}:)": value
+                                for arg, value in field.args.items()})
+        elif isinstance(kind, GraphQLInputObjectType):
+            members.update({f"{name}.{field}": value for field, value in kind.fields.items()})
+        elif isinstance(kind, GraphQLEnumType):
+            members.update({f"{name}.{value}": item for value, item in kind.values.items()})
+        found += [coordinate for coordinate, member in members.items()
+                  if getattr(member, "deprecation_reason", None) in (DEFAULT_DEPRECATION_REASON,
+                                                                      "")]
+    return found
+
+
 def check(paths: Paths) -> Report:
     """Compare the current schema with the last release's and list what fails the check."""
     released = releases(paths.releases)
@@ -117,6 +146,8 @@ def check(paths: Paths) -> Report:
     breaking, dangerous = find_breaking_changes(old, new), find_dangerous_changes(old, new)
     problems = [f"CHANGELOG.md has no entry for the released version {'.'.join(map(str, v))}"
                 for v in sorted(released) if ".".join(map(str, v)) not in entries]
+    problems += [f"{name} is deprecated without a reason: say what to use instead"
+                 for name in deprecated_without_reason(new)]
     if version < last:
         problems.append(f"pyproject.toml's version {version_text} is older than the last "
                         f"release {release_text}")

@@ -357,6 +357,19 @@ def test_the_error_table_names_every_code_with_its_status() -> None:
                 (code, statuses)
 
 
+def test_the_keycloak_example_gives_tokens_the_audience_the_api_is_told_to_expect() -> None:
+    text = README.read_text(encoding="utf-8")
+    realm = next(json.loads(block.text) for block in ALL_BLOCKS
+                 if block.kind == "json" and "oidc-audience-mapper" in block.text)
+    (audience,) = re.findall(r"^export CADRE_OIDC_AUDIENCE=(\S+)$", text, re.MULTILINE)
+    clients = {client["clientId"]: client for client in realm["clients"]}
+    (mapper,) = clients["cadre-web"]["protocolMappers"]
+    assert mapper["config"]["included.client.audience"] == audience
+    assert mapper["config"]["access.token.claim"] == "true"
+    assert audience in clients  # the audience names a client of the realm
+    assert clients["cadre-web"]["attributes"]["pkce.code.challenge.method"] == "S256"
+
+
 # -- The test's own rules --------------------------------------------------------------------
 
 @pytest.mark.parametrize("fence, body", [("```", "make run\n"), ("```python", "print(1)\n"),

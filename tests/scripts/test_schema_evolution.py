@@ -97,6 +97,16 @@ def test_a_dangerous_change_is_reported_and_passes(tmp_path, capsys):
         capsys.readouterr().out)
 
 
+def test_a_deprecation_passes_with_a_reason_and_fails_without(tmp_path, capsys):
+    reasoned = RELEASED.replace("name: String!",
+                                'name: String! @deprecated(reason: "Use fullName.")')
+    assert run(project(tmp_path, reasoned)) == 0
+    (tmp_path / "bare").mkdir()
+    bare = RELEASED.replace("name: String!", "name: String! @deprecated")
+    assert run(project(tmp_path / "bare", bare)) == 1
+    assert "Cadre.name is deprecated without a reason" in capsys.readouterr().err
+
+
 def test_a_version_older_than_the_last_release_fails(tmp_path, capsys):
     assert run(project(tmp_path, RELEASED, version="0.1.9")) == 1
     assert "older than the last release 0.2.0" in capsys.readouterr().err
