@@ -23,7 +23,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
 from api.errors import error_body
-from api.oidc import OidcIdentity, OidcVerifier, unverified_issuer
+from api.oidc import OidcIdentity, OidcVerifier, TokenRefused, unverified_issuer
 from api.settings import Settings
 from authz import tokens
 from authz.principal import PARTNER, Principal
@@ -158,7 +158,10 @@ class VerifiedOidcTokens:
         known = self._known.get(token)
         if known is not None and known.expires_at > time.time():
             return known.username
-        identity = await asyncio.to_thread(self.verifier.verify, token)
+        try:
+            identity = await asyncio.to_thread(self.verifier.verify, token)
+        except TokenRefused:
+            raise AuthenticationError(INVALID_TOKEN) from None
         if len(self._known) >= self._size:
             self._known.clear()
         self._known[token] = identity

@@ -23,14 +23,11 @@ import urllib.request
 from typing import Any, NamedTuple
 
 import jwt
-from starlette.authentication import AuthenticationError
 
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: The same words as every other bad credential (api.auth.INVALID_TOKEN).
-INVALID_TOKEN = "Invalid or expired token."
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 #: Longest username an account may have (domain.limits: username).
 MAX_USERNAME = 64
@@ -41,6 +38,10 @@ class OidcIdentity(NamedTuple):
 
     username: str
     expires_at: float
+
+
+class TokenRefused(Exception):  # noqa: N818 - a verdict, not a fault
+    """The token is not accepted; the caller answers as for every bad credential."""
 
 
 class ProviderUnavailable(Exception):
@@ -76,7 +77,7 @@ class OidcVerifier:
         """The account a valid access token names.
 
         Raises:
-            AuthenticationError: for any token not accepted (one message for all).
+            TokenRefused: for any token not accepted.
         """
         try:
             key = self._signing_key(token)
@@ -86,12 +87,12 @@ class OidcVerifier:
         except jwt.PyJWKClientConnectionError as fault:
             self._failed_at = time.monotonic()
             log.warning("OIDC: the JWK set could not be fetched: %s", fault)
-            raise AuthenticationError(INVALID_TOKEN) from None
+            raise TokenRefused from None
         except (jwt.PyJWTError, ProviderUnavailable):
-            raise AuthenticationError(INVALID_TOKEN) from None
+            raise TokenRefused from None
         username = claims.get(self.claim)
         if not isinstance(username, str) or not 0 < len(username) <= MAX_USERNAME:
-            raise AuthenticationError(INVALID_TOKEN)
+            raise TokenRefused
         return OidcIdentity(username, float(claims["exp"]))
 
     def _signing_key(self, token: str) -> jwt.PyJWK:
