@@ -101,10 +101,15 @@ class VerifiedTokens:
         self._size = size
         self._known: dict[str, tuple[TokenSubject, float]] = {}
 
-    def subject(self, token: str) -> TokenSubject:
+    def cached(self, token: str) -> TokenSubject | None:
+        """The subject of a token verified before and not yet expired; else None."""
         known = self._known.get(token)
-        if known is not None and known[1] > time.time():
-            return known[0]
+        return known[0] if known is not None and known[1] > time.time() else None
+
+    def subject(self, token: str) -> TokenSubject:
+        known = self.cached(token)
+        if known is not None:
+            return known
         subject, expiry = _read_claims(self._settings, token)
         if len(self._known) >= self._size:
             self._known.clear()  # simplest bound; a refill costs one verification per client
@@ -154,10 +159,15 @@ class VerifiedOidcTokens:
         self._size = size
         self._known: dict[str, OidcIdentity] = {}
 
-    async def username(self, token: str) -> str:
+    def cached(self, token: str) -> str | None:
+        """The username of a token verified before and not yet expired; else None."""
         known = self._known.get(token)
-        if known is not None and known.expires_at > time.time():
-            return known.username
+        return known.username if known is not None and known.expires_at > time.time() else None
+
+    async def username(self, token: str) -> str:
+        known = self.cached(token)
+        if known is not None:
+            return known
         try:
             identity = await asyncio.to_thread(self.verifier.verify, token)
         except TokenRefused:
@@ -249,8 +259,12 @@ class BearerTokenBackend(AuthenticationBackend):
             if not tokens.is_well_formed(token):
                 raise AuthenticationError(INVALID_TOKEN)
             return AuthCredentials(["authenticated"]), PartnerTokenUser(tokens.hash_secret(token))
-        if self.oidc is not None and unverified_issuer(token) == self.oidc.verifier.issuer:
-            return AuthCredentials(["authenticated"]), OidcUser(await self.oidc.username(token))
+        if self.oidc is not None and self.tokens.cached(token) is None:
+            # Routed by the issuer it claims: read once per token, then from the caches.
+            known = self.oidc.cached(token)
+            if known is not None or unverified_issuer(token) == self.oidc.verifier.issuer:
+                username = known or await self.oidc.username(token)
+                return AuthCredentials(["authenticated"]), OidcUser(username)
         return AuthCredentials(["authenticated"]), TokenUser(self.tokens.subject(token))
 
 
