@@ -301,6 +301,8 @@ def run_graphql(demo: Demo, block: Block) -> None:
     header = re.findall(r"^#\s*(as|expect)\s+(\S+)", block.text, re.MULTILINE)
     username = next((value for key, value in header if key == "as"), "demo-org")
     expected = next((value for key, value in header if key == "expect"), None)
+    found = re.search(r"^#\s*variables\s+(\{.*\})\s*$", block.text, re.MULTILINE)
+    variables = json.loads(found.group(1)) if found else {}
     document = parse(block.text)
     fragments = [node for node in document.definitions
                  if isinstance(node, FragmentDefinitionNode)]
@@ -309,7 +311,8 @@ def run_graphql(demo: Demo, block: Block) -> None:
     assert operations, f"{where}: no operation"
     for operation in operations:
         query = "\n".join(print_ast(node) for node in [operation, *fragments])
-        response = httpx.post(f"http://{demo.address}/graphql", json={"query": query},
+        response = httpx.post(f"http://{demo.address}/graphql",
+                              json={"query": query, "variables": variables},
                               headers={"Authorization": f"Bearer {token(demo, username)}"},
                               timeout=30)
         body = response.json()
