@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from pydantic import AliasChoices
 from api.auth import TokenSubject, issue_token
 from api.cli import app as cli_app
 from api.settings import DEVELOPMENT_SECRET, Settings
-from tests.api.processes import SERVER_PORTS, free_port, wait_for
+from tests.api.processes import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -271,18 +272,27 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with ThreadPoolExecutor(1) as pool:  # a loop of its own: the tests' loop may be running
         pool.submit(asyncio.run, seed(f"sqlite+aiosqlite:///{folder / 'var' / 'cadre.db'}")
                     ).result()
-    port = free_port(SERVER_PORTS)
+    port = unused_port()
     log = (folder / "var" / "server.log").open("w")
     server = subprocess.Popen([str(Path(sys.executable).parent / "cadre"), "serve", "--port",
                                str(port)], cwd=folder, env=environment, stdout=log,
                               stderr=subprocess.STDOUT)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
+        assert server.poll() is None, "the demo server did not start: another took its port?"
         yield Demo(folder, f"127.0.0.1:{port}", environment, {})
     finally:
         server.terminate()
         server.wait(15)
         log.close()
+
+
+def unused_port() -> int:
+    """A port the system has just handed out: not in a fixed range that other test runs on
+    this machine may be using too."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def token(demo: Demo, username: str) -> str:
