@@ -53,6 +53,7 @@ LIST_SIZES: dict[str, int] = {
     "Query.partnerTokens": 50,
     "Query.persistedOperations": 100,
     "PartnerToken.operations": 50,
+    "RegisterPersistedOperationsPayload.operations": 100,  # a manifest: LIST_ITEMS at most
     # Worklists of the organization department and the discipline commission.
     "Query.adjustmentCases": 200,
     "Query.overdueAppeals": 50,
