@@ -24,11 +24,12 @@ PLAIN = PAGE % "hasNextPage endCursor"
 BOTH_SIDES = PAGE % "hasNextPage hasPreviousPage startCursor endCursor"
 
 
-def _timed(http: httpx.Client, query: str, variables: dict[str, Any], count: int) -> list[float]:
+def _timed(http: httpx.Client, url: str, query: str, variables: dict[str, Any],
+           count: int) -> list[float]:
     took = []
     for i in range(count + 20):
         start = time.perf_counter()
-        response = http.post("", json={"query": query, "variables": variables})
+        response = http.post(url, json={"query": query, "variables": variables})
         if i >= 20:
             took.append((time.perf_counter() - start) * 1000)
         body = response.json()
@@ -43,9 +44,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--size", type=int, default=50)
     args = parser.parse_args()
-    with httpx.Client(base_url=args.url, timeout=30,
-                      headers={"Authorization": f"Bearer {args.token}"}) as http:
-        middle = http.post("", json={"query": PLAIN, "variables": {"first": args.size}}).json()
+    with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {args.token}"}) as http:
+        middle = http.post(args.url, json={"query": PLAIN,
+                                           "variables": {"first": args.size}}).json()
         cursor = middle["data"]["cadres"]["pageInfo"]["endCursor"]
         scenarios = {
             "forward, first page": (PLAIN, {"first": args.size}),
@@ -57,7 +58,7 @@ def main() -> None:
         }
         print(f"{'scenario':28} {'p50 ms':>8} {'p99 ms':>8}")
         for name, (query, variables) in scenarios.items():
-            took = sorted(_timed(http, query, variables, args.requests))
+            took = sorted(_timed(http, args.url, query, variables, args.requests))
             p99 = took[min(len(took) - 1, int(len(took) * 0.99))]
             print(f"{name:28} {statistics.median(took):8.2f} {p99:8.2f}")
 
