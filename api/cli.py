@@ -19,10 +19,13 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The documentary record (纪实).", no_args_is_help=True)
+partner_app = typer.Typer(help="Partner agencies' persisted operations.",
+                          no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(partner_app, name="partner")
 
 
 async def _in_transaction(work):  # noqa: ANN001, ANN202
@@ -169,6 +172,31 @@ def token_issue_partner(
     except DomainError as error:
         _fail(error.message)
     typer.echo(secret)
+
+
+@partner_app.command("register-operations")
+def partner_register_operations(
+    manifest: Annotated[Path, typer.Argument(
+        help="Apollo's persisted-query manifest or graphql-codegen's persisted documents.",
+        exists=True, dir_okay=False, readable=True)],
+    token: Annotated[str | None, typer.Option(
+        help="Name of a partner token that may then run them.")] = None,
+    by: Annotated[str | None, typer.Option(
+        help="The admin account registering them; the only active admin when omitted.")
+    ] = None,
+) -> None:
+    """Register the operations of MANIFEST under the ids its clients send; prints the ids."""
+    from api.partner_cli import register_operations
+    from domain.errors import DomainError
+
+    try:
+        ids = asyncio.run(register_operations(
+            get_settings().database_url, manifest=manifest.read_text(encoding="utf-8"),
+            token_name=token, by=by))
+    except DomainError as error:
+        _fail(error.message)
+    for operation_id in ids:
+        typer.echo(operation_id)
 
 
 @audit_app.command("verify")

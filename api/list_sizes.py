@@ -1,7 +1,8 @@
 """How many items each list field of the schema is counted as in an operation's cost.
 
-A paginated field (one with a ``first`` argument) counts ``first`` items: the value
-the operation gives, else the argument's default, never more than the largest page.
+A paginated field (one with a ``first`` argument) counts ``first`` items, or ``last``
+for a backward page (the larger when both are given, which the resolver refuses): the
+value the operation gives, else `DEFAULT_PAGE`, never more than the largest page.
 Every other list of objects has a declared size here: a sound upper estimate of what
 one answer holds for a city's records, not the demo's counts. A test requires every
 list of objects in the schema to be paginated or listed here, so a new list field
@@ -18,8 +19,11 @@ from graphql import (
     get_named_type,
 )
 
-#: The argument that sizes a paginated field.
+#: The argument that marks a paginated field; ``last`` sizes a backward page the same way.
 PAGE_ARGUMENT = "first"
+PAGE_ARGUMENTS = ("first", "last")
+#: The page a connection answers when neither ``first`` nor ``last`` is given.
+DEFAULT_PAGE = 20
 
 #: Declared sizes of unpaginated lists of objects, as ``Type.field`` → items counted.
 LIST_SIZES: dict[str, int] = {
@@ -49,6 +53,7 @@ LIST_SIZES: dict[str, int] = {
     "Query.partnerTokens": 50,
     "Query.persistedOperations": 100,
     "PartnerToken.operations": 50,
+    "RegisterPersistedOperationsPayload.operations": 100,  # a manifest: LIST_ITEMS at most
     # Worklists of the organization department and the discipline commission.
     "Query.adjustmentCases": 200,
     "Query.overdueAppeals": 50,
@@ -69,11 +74,11 @@ def is_object_list(graphql_type: GraphQLType) -> bool:
 def weight_note(type_name: str, field_name: str, field: GraphQLField) -> str | None:
     """The sentence a field's description carries about its cost weight (None: weight 1)."""
     if PAGE_ARGUMENT in field.args:
-        return ("Budget cost: each of up to `first` items counts its selection (the "
-                "default page when `first` is absent).")
+        return ("Budget cost: each of up to `first` (or `last`) items counts its selection "
+                f"({DEFAULT_PAGE} when both are absent).")
     size = LIST_SIZES.get(f"{type_name}.{field_name}")
     if size == 1:
-        return "Budget cost: sized by the connection's `first`."
+        return "Budget cost: sized by the connection's `first` or `last`."
     if size is not None:
         return f"Budget cost: counted as {size} items (declared list size), each with its " \
                "selection."

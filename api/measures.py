@@ -37,6 +37,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    NullValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionNode,
@@ -45,7 +46,13 @@ from graphql import (
     get_named_type,
 )
 
-from api.list_sizes import LIST_SIZES, PAGE_ARGUMENT, is_object_list
+from api.list_sizes import (
+    DEFAULT_PAGE,
+    LIST_SIZES,
+    PAGE_ARGUMENT,
+    PAGE_ARGUMENTS,
+    is_object_list,
+)
 
 #: Fields whose selections describe the schema, not records (see the module docstring).
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -196,21 +203,28 @@ class _Walk:
         return 1
 
     def _page(self, definition: GraphQLField, node: FieldNode) -> int:
-        argument = next((a for a in node.arguments or () if a.name.value == PAGE_ARGUMENT),
-                        None)
-        if argument is None:
-            value: Any = definition.args[PAGE_ARGUMENT].default_value
-        elif isinstance(argument.value, IntValueNode):
-            value = int(argument.value.value)
+        given = [size for name in PAGE_ARGUMENTS if name in definition.args
+                 if (size := self._page_argument(node, name)) is not None]
+        return min(max(given, default=DEFAULT_PAGE), self.max_page_size)
+
+    def _page_argument(self, node: FieldNode, name: str) -> int | None:
+        """The size ``name`` asks for (None: absent or null)."""
+        argument = next((a for a in node.arguments or () if a.name.value == name), None)
+        if argument is None or isinstance(argument.value, NullValueNode):
+            return None
+        if isinstance(argument.value, IntValueNode):
+            value: Any = int(argument.value.value)
         elif isinstance(argument.value, VariableNode):
             variable = argument.value.name.value
             self.page_variables.add(variable)
             value = self.variables.get(variable, self.variable_defaults.get(variable))
+            if value is None:
+                return None
         else:
             value = None
         if not isinstance(value, int) or isinstance(value, bool):
             return self.max_page_size  # the resolver refuses it; count the worst case
-        return min(max(value, 0), self.max_page_size)
+        return max(value, 0)
 
     def _fragment(self, name: str) -> Shape:
         found = self._measured.get(name)

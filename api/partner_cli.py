@@ -1,4 +1,5 @@
-"""What `cadre token issue-partner` and `cadre export-schema --scopes/--role` do."""
+"""What `cadre token issue-partner`, `cadre partner register-operations` and
+`cadre export-schema --scopes/--role` do."""
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -7,7 +8,7 @@ from graphql import print_schema
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.partner_schema import partner_schema, partner_view
+from api.partner_schema import partner_schema, partner_view, schema_problem
 from api.schema import build_schema
 from api.schema_views import filter_schema, readable_view, role_readable
 from api.user_cli import acting_admin
@@ -16,10 +17,11 @@ from authz.compiled import CompiledPolicy, compile_policy
 from authz.policy import load_enforcer, memory_enforcer, policy_version
 from authz.scope import Scope, UnitTree
 from db.engine import create_engine, create_sessionmaker
-from db.models import Unit
+from db.models import PartnerToken, Unit
 from db.uow import UnitOfWork
 from domain.enums import Role
 from domain.errors import InvalidInput, NotFound
+from workflows import manifests
 from workflows import tokens as token_flows
 
 
@@ -51,6 +53,40 @@ async def issue_partner(database_url: str, *, name: str, agency: str, scopes: Se
                 expires_at=now + timedelta(days=days), operations=operations, check=check,
                 now=now)
             return secret
+    finally:
+        await engine.dispose()
+
+
+async def register_operations(database_url: str, *, manifest: str, token_name: str | None,
+                              by: str | None) -> list[str]:
+    """Register a manifest's operations as the admin ``by`` (the only admin when None), and
+    let the partner token ``token_name`` run them; the ids registered.
+
+    Raises:
+        DomainError: the workflow's refusals, an unknown token or admin account.
+    """
+    engine = create_engine(database_url)
+    try:
+        async with UnitOfWork(create_sessionmaker(engine)) as uow:
+            admin = await acting_admin(uow.session, by)
+            token_id = None
+            if token_name is not None:
+                token_id = await uow.session.scalar(
+                    select(PartnerToken.id).where(PartnerToken.name == token_name))
+                if token_id is None:
+                    raise NotFound(f"No partner token named {token_name}.", field="token")
+            version = await policy_version(uow.session)
+            policy = compile_policy(await load_enforcer(engine), version)
+            schema = build_schema()
+
+            def check(query: str, granted: frozenset[str]) -> str | None:
+                view = partner_schema(schema, policy, granted)
+                return view.vet(tokens.operation_hash(query), query)
+
+            return await manifests.register_manifest(
+                uow, Scope(admin, UnitTree([]), policy), manifest=manifest,
+                check=lambda query: schema_problem(schema._schema, query), token_id=token_id,
+                check_for_token=check, now=datetime.now(UTC))
     finally:
         await engine.dispose()
 

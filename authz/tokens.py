@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from domain.errors import InvalidInput
+from domain.manifests import is_operation_id
 
 #: Scopes an admin may put on a partner token: field group → what it reveals.
 PARTNER_SCOPES: dict[str, str] = {
@@ -24,7 +25,6 @@ PARTNER_SCOPES: dict[str, str] = {
 SECRET_PREFIX = "cp_"
 _SECRET_BYTES = 32
 _SECRET_PATTERN = re.compile(r"cp_[A-Za-z0-9_-]{43}")
-_SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 #: The longest lifetime of a token; an agency gets a new one to go on.
 MAX_LIFETIME = timedelta(days=366)
@@ -62,7 +62,9 @@ def operation_hash(query: str) -> str:
 
 
 def is_operation_hash(value: str) -> bool:
-    return _SHA256_PATTERN.fullmatch(value) is not None
+    """Whether ``value`` can name a persisted operation: SHA-256 (64 hex digits), or SHA-1
+    (40), which graphql-codegen's persisted documents use by default."""
+    return is_operation_id(value)
 
 
 def check_scopes(scopes: Iterable[str]) -> frozenset[str]:

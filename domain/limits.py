@@ -42,7 +42,7 @@ AGENCY = 100  # partner_tokens.agency
 SCOPE = 64  # one entry of partner_tokens.scopes (JSON)
 OPERATION_NAME = 100  # persisted_operations.name
 OPERATION_TEXT = 20_000  # persisted_operations.query (Text)
-OPERATION_HASH = 64  # persisted_operations.sha256: 64 hexadecimal digits
+OPERATION_HASH = 64  # persisted_operations.sha256: 64 (SHA-256) or 40 (SHA-1) hex digits
 
 # Lists: no list input holds more items, whatever it lists (ids, references, hashes …);
 # a longer one would also exceed what PostgreSQL takes as parameters of one statement.
@@ -52,3 +52,8 @@ LIST_ITEMS = 100
 SEARCH = 50  # part of a name or post title
 CURSOR = 64  # an opaque page cursor
 IDENTIFIER = 64  # names of types, fields, record types and actions (audit_events.record_type)
+
+# A persisted-operation manifest (Apollo's or graphql-codegen's JSON) given to the GraphQL
+# mutation as one text: within the request's variables limit (64 KB by default); a larger
+# one is registered with `cadre partner register-operations`, which reads the file itself.
+MANIFEST = 60_000

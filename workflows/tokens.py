@@ -59,7 +59,7 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
     tokens.check_expiry(expires_at, now)
     limits = check_limits(budget or {})
     units = await _existing_units(uow, unit_ids)
-    hashes = await _checked_operations(uow, operations, granted, check)
+    hashes = await checked_operations(uow, operations, granted, check)
     if await uow.session.scalar(select(PartnerToken.id).where(PartnerToken.name == name)):
         raise Conflict("A token of that name exists.", field="name")
     secret = tokens.new_secret()
@@ -149,7 +149,7 @@ async def allow_partner_operations(uow: UnitOfWork, scope: Scope, token_id: int,
     token = await _token(uow, token_id, "tokenId")
     if token.revoked_at is not None:
         raise Conflict("The token is revoked.", field="tokenId")
-    wanted = await _checked_operations(uow, hashes, frozenset(token.scopes), check,
+    wanted = await checked_operations(uow, hashes, frozenset(token.scopes), check,
                                        field="hashes")
     held = await token_queries.assigned_hashes(uow.session, token_id)
     uow.session.add_all(TokenOperation(token_id=token_id, sha256=h)
@@ -200,7 +200,7 @@ async def _existing_units(uow: UnitOfWork, unit_ids: Sequence[int]) -> list[int]
     return wanted
 
 
-async def _checked_operations(uow: UnitOfWork, hashes: Sequence[str], scopes: frozenset[str],
+async def checked_operations(uow: UnitOfWork, hashes: Sequence[str], scopes: frozenset[str],
                               check: OperationCheck, field: str = "operations") -> list[str]:
     """The registered operations ``hashes``, each one a partner with ``scopes`` may run."""
     wanted = sorted({h.strip().lower() for h in hashes})
@@ -210,7 +210,7 @@ async def _checked_operations(uow: UnitOfWork, hashes: Sequence[str], scopes: fr
         raise InvalidInput(f"Give at most {MAX_ITEMS} operations.", field=field)
     malformed = [h for h in wanted if not tokens.is_operation_hash(h)]
     if malformed:
-        raise InvalidInput(f"'{malformed[0]}' is not a SHA-256 hash.", field=field)
+        raise InvalidInput(f"'{malformed[0]}' is not a SHA-256 or SHA-1 hash.", field=field)
     registered = {op.sha256: op for op in await token_queries.list_operations(uow.session,
                                                                               wanted)}
     for sha256 in wanted:

@@ -6,7 +6,8 @@ from typing import Annotated
 import strawberry
 
 from api.inputs import text, text_argument
-from api.resolvers.ids import decode_cursor, decode_id, decode_time, encode_cursor
+from api.paging import FIRST, LAST, cut, encode_cursor, other_side, page_info, page_request
+from api.resolvers.ids import decode_id, decode_time
 from api.selection import selected_names
 from api.types.audit import AuditEventConnection, AuditEventEdge, audit_event_from_row
 from api.types.cadres import PageInfo
@@ -45,28 +46,33 @@ class AuditQuery:
     @strawberry.field(description="纪实 — the audit trail, oldest first (system admin; "
                                   "empty for everyone else).")
     async def audit_events(self, info: strawberry.Info,
-                           filter: AuditEventFilter | None = None, first: int = 20,
-                           after: Annotated[str | None, text_argument(limits.CURSOR)] = None
+                           filter: AuditEventFilter | None = None, first: FIRST = None,
+                           after: Annotated[str | None, text_argument(limits.CURSOR)] = None,
+                           last: LAST = None,
+                           before: Annotated[str | None, text_argument(limits.CURSOR)] = None
                            ) -> AuditEventConnection:
         ctx = info.context
-        if not 0 <= first <= ctx.settings.max_page_size:
-            raise InvalidInput(f"first must lie between 0 and {ctx.settings.max_page_size}.",
-                               field="first")
-        after_id = decode_cursor(after) if after else None
+        request = page_request(first=first, after=after, last=last, before=before,
+                               max_page_size=ctx.settings.max_page_size)
         criteria = _criteria(filter)
         scope = ctx.scope
         if not scope.can_read_system("AuditEvent.id"):
-            return AuditEventConnection(edges=[], total_count=0,
-                                        page_info=PageInfo(has_next_page=False, end_cursor=None))
+            return AuditEventConnection(edges=[], total_count=0, page_info=PageInfo(
+                has_next_page=False, has_previous_page=False, start_cursor=None,
+                end_cursor=None))
         session = ctx.uow.session
-        rows = await audit_queries.page(session, criteria, after_id=after_id, limit=first + 1)
+        rows = await audit_queries.page(session, criteria, after_id=request.after_id,
+                                        before_id=request.before_id, limit=request.size + 1,
+                                        backward=request.backward)
+        probe = other_side(request, selected_names(info, "pageInfo"))
+        beyond = probe is not None and await audit_queries.any_in_range(session, criteria,
+                                                                        *probe)
+        page = cut(request, rows, beyond)
         allowed = scope.readable(scope.global_grants)
         edges = [AuditEventEdge(cursor=encode_cursor(row.id),
                                 node=audit_event_from_row(row, allowed))
-                 for row in rows[:first]]
+                 for row in page.items]
         total = (await audit_queries.count(session, criteria)
                  if "totalCount" in selected_names(info) else 0)
-        return AuditEventConnection(
-            edges=edges, total_count=total,
-            page_info=PageInfo(has_next_page=len(rows) > first,
-                               end_cursor=edges[-1].cursor if edges else None))
+        return AuditEventConnection(edges=edges, total_count=total,
+                                    page_info=page_info(page, lambda r: encode_cursor(r.id)))

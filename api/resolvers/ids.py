@@ -1,13 +1,10 @@
-"""Decoding of client input the GraphQL types do not check: ids, cursors, times."""
+"""Decoding of client input the GraphQL types do not check: ids and times (cursors:
+`api.paging`)."""
 
-import base64
-import binascii
 from datetime import UTC, datetime
 
 from domain.errors import InvalidInput
 from domain.ids import parse_id
-
-_CURSOR_PREFIX = "cadre:"
 
 
 def decode_id(value: str, field: str = "id") -> int:
@@ -17,20 +14,6 @@ def decode_id(value: str, field: str = "id") -> int:
     (`api.inputs`); resolvers call it to turn the checked text into a number.
     """
     return parse_id(value, field)
-
-
-def encode_cursor(record_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{record_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidInput("The cursor is malformed.", field="after") from None
-    if not text.startswith(_CURSOR_PREFIX):
-        raise InvalidInput("The cursor is malformed.", field="after")
-    return decode_id(text[len(_CURSOR_PREFIX):], field="after")
 
 
 def decode_time(moment: datetime, field: str) -> datetime:

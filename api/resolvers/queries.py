@@ -5,14 +5,14 @@ from typing import Annotated
 import strawberry
 
 from api.inputs import text, text_argument
-from api.resolvers.ids import decode_cursor, decode_id, encode_cursor
+from api.paging import FIRST, LAST, cut, encode_cursor, other_side, page_info, page_request
+from api.resolvers.ids import decode_id
 from api.selection import selected_names
 from api.types.cadres import (
     Cadre,
     CadreConnection,
     CadreEdge,
     NegativeListItem,
-    PageInfo,
     build_cadres,
 )
 from api.types.enums import CadreStatus, LeadershipRole
@@ -22,7 +22,6 @@ from db.models import Cadre as CadreRow
 from db.queries import cadres as cadre_queries
 from db.queries import users as user_queries
 from domain import limits
-from domain.errors import InvalidInput
 
 
 @strawberry.input(description="Filters of the cadre roster.")
@@ -73,32 +72,34 @@ class Query:
     def unit(self, info: strawberry.Info, id: strawberry.ID) -> Unit | None:
         return info.context.units.get(decode_id(id))
 
-    @strawberry.field(description="The roster: cadres the caller may see, in id order.")
-    async def cadres(self, info: strawberry.Info, first: int = 20,
+    @strawberry.field(description="The roster: cadres the caller may see, in id order. "
+                                  "Page forward with `first`/`after` or backward with "
+                                  "`last`/`before` (not `first` and `last` together).")
+    async def cadres(self, info: strawberry.Info, first: FIRST = None,
                      after: Annotated[str | None, text_argument(limits.CURSOR)] = None,
-                     filter: CadreFilter | None = None) -> CadreConnection:
+                     filter: CadreFilter | None = None, last: LAST = None,
+                     before: Annotated[str | None, text_argument(limits.CURSOR)] = None
+                     ) -> CadreConnection:
         ctx = info.context
-        if not 0 <= first <= ctx.settings.max_page_size:
-            raise InvalidInput(f"first must lie between 0 and {ctx.settings.max_page_size}.",
-                               field="first")
-        after_id = decode_cursor(after) if after else None
+        request = page_request(first=first, after=after, last=last, before=before,
+                               max_page_size=ctx.settings.max_page_size)
         criteria = _criteria(info, filter)
         visible = _visible_cadres(info)
         session = ctx.uow.session
-        rows = await cadre_queries.page(session, visible, criteria, after_id=after_id,
-                                        limit=first + 1)
-        rows = rows[:first + 1]
-        nodes = await build_cadres(info, rows[:first], selected_names(info, "edges", "node"))
+        rows = await cadre_queries.page(session, visible, criteria, after_id=request.after_id,
+                                        before_id=request.before_id, limit=request.size + 1,
+                                        backward=request.backward)
+        probe = other_side(request, selected_names(info, "pageInfo"))
+        beyond = probe is not None and await cadre_queries.any_in_range(
+            session, visible, criteria, *probe)
+        page = cut(request, rows, beyond)
+        nodes = await build_cadres(info, page.items, selected_names(info, "edges", "node"))
         edges = [CadreEdge(cursor=encode_cursor(int(node.id)), node=node) for node in nodes]
         # Counted only when asked for: the count is a statement of its own.
         total = (await cadre_queries.count(session, visible, criteria)
                  if "totalCount" in selected_names(info) else 0)
-        return CadreConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=len(rows) > first,
-                               end_cursor=edges[-1].cursor if edges else None),
-            total_count=total,
-        )
+        return CadreConnection(edges=edges, page_info=page_info(page, lambda r: encode_cursor(
+            r.id)), total_count=total)
 
     @strawberry.field(description="One cadre; null when missing or outside the caller's scope.")
     async def cadre(self, info: strawberry.Info, id: strawberry.ID) -> Cadre | None:

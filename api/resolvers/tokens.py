@@ -15,13 +15,14 @@ from api.types.tokens import (
     PartnerTokenPayload,
     PersistedOperation,
     RegisterPersistedOperationPayload,
+    RegisterPersistedOperationsPayload,
     operation_from_row,
     token_from_row,
 )
 from authz.tokens import operation_hash
 from db.queries import tokens as token_queries
 from domain import limits
-from workflows import tokens
+from workflows import manifests, tokens
 from workflows.tokens import OperationCheck, SchemaCheck
 
 
@@ -50,7 +51,7 @@ class IssuePartnerTokenInput:
     include_subunits: bool = strawberry.field(default=True,
                                               description="Also the units below them.")
     operations: list[str] | None = text(
-        limits.OPERATION_HASH, "SHA-256 hashes of registered operations it may run.",
+        limits.OPERATION_HASH, "Ids (SHA-256 or SHA-1 hashes) of registered operations it may run.",
         each=True, default=None)
     budget: OperationBudgetInput | None = strawberry.field(
         default=None, description="Its own operation limits, tighter or looser than the "
@@ -161,11 +162,34 @@ class TokenMutation:
         return RegisterPersistedOperationPayload(
             operation=operation_from_row(rows[0], allowed) if rows else None)
 
+    @strawberry.mutation(description="Register the operations of a client's manifest, each "
+                                     "under the id its clients send (Apollo's "
+                                     "`generate-persisted-query-manifest` output, or "
+                                     "graphql-codegen's persisted documents); with "
+                                     "`tokenId`, also let that partner token run them.")
+    async def register_persisted_operations(
+            self, info: strawberry.Info,
+            manifest: Annotated[str, text_argument(limits.MANIFEST, "The manifest's JSON "
+                                                   "text, as the tool wrote it.")],
+            token_id: strawberry.ID | None = None) -> RegisterPersistedOperationsPayload:
+        ctx = info.context
+        found = decode_id(token_id, "tokenId") if token_id is not None else None
+        ids = await manifests.register_manifest(
+            ctx.uow, ctx.scope, manifest=manifest, check=_schema_check(info), token_id=found,
+            check_for_token=_operation_check(info), now=ctx.now)
+        allowed = ctx.scope.readable(ctx.scope.global_grants)
+        rows = {row.sha256: row for row in await token_queries.list_operations(
+            ctx.uow.session, ids)}
+        return RegisterPersistedOperationsPayload(
+            operations=[operation_from_row(rows[i], allowed) for i in ids if i in rows],
+            token=await _token(info, found) if found is not None else None)
+
     @strawberry.mutation(description="Let a partner token run more registered operations.")
     async def allow_partner_operations(
             self, info: strawberry.Info, token_id: strawberry.ID,
-            hashes: Annotated[list[str], text_argument(limits.OPERATION_HASH, "SHA-256 hashes "
-                                                       "of registered operations.", each=True)]
+            hashes: Annotated[list[str], text_argument(limits.OPERATION_HASH, "Ids (SHA-256 "
+                                                       "or SHA-1 hashes) of registered "
+                                                       "operations.", each=True)]
             ) -> PartnerTokenPayload:
         ctx = info.context
         found = await tokens.allow_partner_operations(

@@ -187,10 +187,15 @@ _FETCH = {
 }
 
 
-@strawberry.type
+@strawberry.type(description="Where a page lies in its connection (Relay).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="More items follow the page.")
+    has_previous_page: bool = strawberry.field(description="More items precede the page.")
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor (null: no edges): pass it as `before`.")
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor (null: no edges): pass it as `after`.")
+
 
 
 @strawberry.type

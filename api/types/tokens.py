@@ -14,8 +14,8 @@ from api.types.units import Unit
 @strawberry.type(description="An operation registered for partners, who run it by its hash.")
 class PersistedOperation:
     id: strawberry.ID = strawberry.field(
-        description="SHA-256 (hex) of the text: the `extensions.persistedQuery.sha256Hash` "
-                    "a partner sends.")
+        description="SHA-256 (hex) of the text, or the SHA-1 a manifest gave it: the "
+                    "`extensions.persistedQuery.sha256Hash` a client sends.")
     name: str | None
     query: str | None = strawberry.field(description="The operation's text.")
     created_at: datetime | None
@@ -85,6 +85,14 @@ class PartnerTokenPayload:
 @strawberry.type
 class RegisterPersistedOperationPayload:
     operation: PersistedOperation | None
+
+
+@strawberry.type
+class RegisterPersistedOperationsPayload:
+    operations: list[PersistedOperation] | None = strawberry.field(
+        description="The manifest's operations, in its order.")
+    token: PartnerToken | None = strawberry.field(
+        description="The token now allowed to run them, when one was named.")
 
 
 def operation_from_row(row: Any, allowed: frozenset[str]) -> PersistedOperation:

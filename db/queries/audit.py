@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEvent
-from db.queries import fetch_all
+from db.queries import fetch_all, id_range, id_window
 
 AUDIT_COLUMNS = tuple(AuditEvent.__table__.c)
 
@@ -52,12 +52,22 @@ def _dialect(session: AsyncSession) -> str:
 
 
 async def page(session: AsyncSession, criteria: AuditCriteria, *, after_id: int | None,
-               limit: int) -> Sequence[Row]:
-    """Up to ``limit`` events matching ``criteria`` in id (append) order, after ``after_id``."""
+               limit: int, before_id: int | None = None,
+               backward: bool = False) -> Sequence[Row]:
+    """Up to ``limit`` events matching ``criteria`` with ``after_id < id < before_id``, in
+    id (append) order (the newest first, descending, when ``backward``)."""
     query = _where(select(*AUDIT_COLUMNS), _dialect(session), criteria)
-    if after_id is not None:
-        query = query.where(AuditEvent.id > after_id)
-    return await fetch_all(session, query.order_by(AuditEvent.id).limit(limit))
+    return await fetch_all(session, id_window(query, AuditEvent.id, after_id=after_id,
+                                              before_id=before_id, limit=limit,
+                                              backward=backward))
+
+
+async def any_in_range(session: AsyncSession, criteria: AuditCriteria, low: int,
+                       high: int) -> bool:
+    """Whether an event matching ``criteria`` has ``low <= id <= high``."""
+    query = id_range(_where(select(AuditEvent.id), _dialect(session), criteria),
+                     AuditEvent.id, low, high)
+    return bool(await fetch_all(session, query))
 
 
 async def count(session: AsyncSession, criteria: AuditCriteria) -> int:

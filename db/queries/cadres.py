@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Cadre, CadreLabel, CadreTypeLabel, Evaluation, Finding, NegativeListItem
-from db.queries import fetch_all
+from db.queries import fetch_all, id_range, id_window
 from domain.enums import CadreStatus, LeadershipRole
 
 CADRE_COLUMNS = tuple(Cadre.__table__.c)
@@ -59,12 +59,21 @@ def _where(query: Select, visible: ColumnElement[bool], criteria: CadreCriteria)
 
 
 async def page(session: AsyncSession, visible: ColumnElement[bool], criteria: CadreCriteria,
-               *, after_id: int | None, limit: int) -> Sequence[Row]:
-    """Up to ``limit`` visible cadres ordered by id, starting after ``after_id``."""
+               *, after_id: int | None, limit: int, before_id: int | None = None,
+               backward: bool = False) -> Sequence[Row]:
+    """Up to ``limit`` visible cadres with ``after_id < id < before_id``, in id order (the
+    highest ids first, descending, when ``backward``)."""
     query = _where(select(*CADRE_COLUMNS), visible, criteria)
-    if after_id is not None:
-        query = query.where(Cadre.id > after_id)
-    return await fetch_all(session, query.order_by(Cadre.id).limit(limit))
+    return await fetch_all(session, id_window(query, Cadre.id, after_id=after_id,
+                                              before_id=before_id, limit=limit,
+                                              backward=backward))
+
+
+async def any_in_range(session: AsyncSession, visible: ColumnElement[bool],
+                       criteria: CadreCriteria, low: int, high: int) -> bool:
+    """Whether a visible cadre matching ``criteria`` has ``low <= id <= high``."""
+    query = id_range(_where(select(Cadre.id), visible, criteria), Cadre.id, low, high)
+    return bool(await fetch_all(session, query))
 
 
 async def count(session: AsyncSession, visible: ColumnElement[bool],

@@ -36,6 +36,23 @@ def test_a_page_counts_first_items_from_a_literal_a_variable_or_the_default():
     assert variable.page_variables == frozenset({"n"})
 
 
+def test_a_backward_page_counts_last_items_as_a_forward_one_counts_first():
+    literal = measure("{ cadres(last: 7) { edges { node { name } } } }")
+    variable = measure("query P($n: Int) { cadres(last: $n) { totalCount } }", {"n": 9})
+    null_first = measure("query P($f: Int, $n: Int) { cadres(first: $f, last: $n) "
+                         "{ totalCount } }", {"f": None, "n": 30})
+
+    assert literal.cost == 1 + 7 * (1 + 1 * (1 + 1))
+    assert (variable.cost, null_first.cost) == (10, 31)
+    assert null_first.page_variables == frozenset({"f", "n"})
+
+
+def test_first_and_last_together_count_the_larger_and_never_beyond_the_largest_page():
+    assert measure("{ cadres(first: 3, last: 50) { totalCount } }").cost == 51
+    assert measure("{ auditEvents(last: 5000) { totalCount } }").cost == 1 + PAGE
+    assert measure("{ cadres(last: null) { totalCount } }").cost == 21
+
+
 def test_a_page_beyond_the_largest_or_not_a_number_counts_the_largest_page():
     assert measure("{ cadres(first: 5000) { totalCount } }").cost == 1 + PAGE
     assert measure("query P($n: Int) { cadres(first: $n) { totalCount } }",
@@ -129,4 +146,4 @@ def test_every_list_of_objects_is_paginated_or_has_a_declared_size():
 
 def test_each_weighted_field_states_its_weight_in_its_description():
     assert "counted as 30 items" in SCHEMA.type_map["Unit"].fields["children"].description
-    assert "up to `first` items" in SCHEMA.query_type.fields["cadres"].description
+    assert "up to `first` (or `last`) items" in SCHEMA.query_type.fields["cadres"].description

@@ -47,7 +47,8 @@ PUBLIC_TYPES = {
     "FaultToleranceReviewPayload", "FindingPayload", "FindingStatementPayload",
     "GrantAwardPayload", "IssuePartnerTokenPayload", "PartnerTokenPayload",
     "PolicyChangePayload", "RecordRecheckPayload", "RecordRetrainingPayload",
-    "RecordUnitEvaluationPayload", "RegisterPersistedOperationPayload", "RoleChangePayload",
+    "RecordUnitEvaluationPayload", "RegisterPersistedOperationPayload",
+    "RegisterPersistedOperationsPayload", "RoleChangePayload",
     "RevokeUserTokensPayload",
 }
 

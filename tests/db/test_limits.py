@@ -29,10 +29,11 @@ STORED_IN = {
     "OPERATION_HASH": [models.PersistedOperation.sha256],
     "IDENTIFIER": [models.AuditEvent.record_type],
 }
-#: Limits of text stored in Text or JSON columns, or only compared (filters, cursors).
+#: Limits of text stored in Text or JSON columns, or only compared (filters, cursors), or
+#: read and not stored as such (a manifest: its operations are stored one by one).
 UNBOUNDED_COLUMNS = {"COMMENT", "DESCRIPTION", "EVIDENCE", "REASONING", "STATEMENT", "NOTE",
                      "DOCUMENT", "GROUNDS", "CHECK_NOTE", "SCOPE", "OPERATION_TEXT",
-                     "SEARCH", "CURSOR"}
+                     "SEARCH", "CURSOR", "MANIFEST"}
 #: Not a length of text.
 COUNTS = {"LIST_ITEMS"}
 
