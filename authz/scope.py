@@ -16,9 +16,9 @@ from sqlalchemy import ColumnElement, false, or_, true
 
 from authz.compiled import CompiledPolicy, Grant
 from authz.explain import NOT_GRANTED
-from authz.principal import Principal
 from domain.enums import Role
 from domain.errors import Forbidden
+from domain.principal import Principal
 
 SELF: Grant = (Role.CADRE.value, "self")
 SELF_FINALISED: Grant = (Role.CADRE.value, "self_finalised")

@@ -4,8 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import User
 from db.uow import UnitOfWork
 from domain import duties
@@ -25,7 +24,7 @@ async def ensure_account(uow: UnitOfWork, scope: Scope, username: str,
         InvalidInput: an empty or over-long username.
         Conflict: another account was created with that name, or holds that cadre file.
     """
-    require_write(scope, scope.global_grants, ["UserAccount.roles"])
+    uow.authorize(scope, scope.global_grants, ["username", "cadre_id"])
     name = username.strip()
     if not name or len(name) > NAME_MAX:
         raise InvalidInput(f"A username is 1 to {NAME_MAX} characters.", field="username")
@@ -37,9 +36,7 @@ async def ensure_account(uow: UnitOfWork, scope: Scope, username: str,
     uow.session.add(user)
     await flush_unique(uow.session, "An account of that name or for that cadre exists.",
                        "username")
-    await audit.record(uow.session, actor=scope.principal, operation="addUser",
-                       record_type="UserAccount", record_ids=[user.id],
-                       fields=["username", "cadreId"], at=now)
+    uow.note([user.id], at=now)
     return user.id
 
 
@@ -52,7 +49,7 @@ async def revoke_user_tokens(uow: UnitOfWork, scope: Scope, username: str,
         Forbidden: the caller may not administer accounts.
         NotFound: no account of that name.
     """
-    require_write(scope, scope.global_grants, ["UserAccount.active"])
+    uow.authorize(scope, scope.global_grants, ["token_generation"])
     result = await uow.session.execute(
         update(User).where(User.username == username)
         .values(token_generation=User.token_generation + 1)
@@ -60,10 +57,7 @@ async def revoke_user_tokens(uow: UnitOfWork, scope: Scope, username: str,
     row = result.first()
     if row is None:
         raise NotFound(f"No user {username}.", field="username")
-    await audit.record(uow.session, actor=scope.principal, operation="revokeUserTokens",
-                       record_type="UserAccount", record_ids=[row.id],
-                       fields=["tokenGeneration"], at=now)
-    await uow.complete()
+    await uow.complete([row.id], at=now)
     return int(row.token_generation)
 
 
@@ -76,7 +70,7 @@ async def deactivate_account(uow: UnitOfWork, scope: Scope, username: str,
         Forbidden: the caller may not administer accounts, or names his own account.
         NotFound: no active account of that name.
     """
-    require_write(scope, scope.global_grants, ["UserAccount.active"])
+    uow.authorize(scope, scope.global_grants, ["active", "token_generation"])
     user_id = await uow.session.scalar(select(User.id).where(User.username == username,
                                                              User.active.is_(True)))
     if user_id is None:
@@ -85,7 +79,4 @@ async def deactivate_account(uow: UnitOfWork, scope: Scope, username: str,
     await uow.session.execute(update(User).where(User.id == user_id)
                               .values(active=False,
                                       token_generation=User.token_generation + 1))
-    await audit.record(uow.session, actor=scope.principal, operation="deactivateUser",
-                       record_type="UserAccount", record_ids=[user_id],
-                       fields=["active", "tokenGeneration"], at=now)
-    await uow.complete()
+    await uow.complete([user_id], at=now)

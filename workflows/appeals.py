@@ -7,8 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from authz.compiled import Grant
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import AdjustmentCase, Appeal, Cadre, CaseStep, FollowUp
 from db.uow import UnitOfWork
 from domain import appeals as rules
@@ -31,7 +30,7 @@ async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
                       now: datetime) -> int:
     """The cadre appeals against the decision in his own case (申诉), within 30 days."""
     case, grants = await visible_case(uow, scope, case_id, field="caseId")
-    require_write(scope, grants, ["Appeal.grounds"])
+    uow.authorize(scope, grants, ["grounds"])
     text = rules.check_filing(case.stage, case.notified_at, now, grounds)
     await update_versioned(uow.session, AdjustmentCase, case.id, case.version,
                            {"stage": CaseStage.APPEAL})
@@ -42,10 +41,7 @@ async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
                              actor_id=scope.principal.user_id, at=now, note=text,
                              documents=[]))
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="fileAppeal",
-                       record_type="Appeal", record_ids=[appeal.id, case.id],
-                       fields=["grounds"], at=now)
-    await uow.complete()
+    await uow.complete([appeal.id, case.id], at=now)
     return appeal.id
 
 
@@ -66,16 +62,13 @@ async def accept_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
                         now: datetime) -> int:
     """Accept an appeal for review; the decision falls due 60 days later."""
     appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
-    require_write(scope, grants, ["Appeal.status", "Appeal.dueAt"])
+    uow.authorize(scope, grants, ["status", "due_at"])
     _check_reviewer(scope, case)
     rules.check_status(appeal.status, AppealStatus.FILED)
     await update_versioned(uow.session, Appeal, appeal.id, version,
                            {"status": AppealStatus.ACCEPTED, "accepted_at": now,
                             "due_at": rules.decision_due(now)})
-    await audit.record(uow.session, actor=scope.principal, operation="acceptAppeal",
-                       record_type="Appeal", record_ids=[appeal.id], fields=["status", "dueAt"],
-                       at=now)
-    await uow.complete()
+    await uow.complete([appeal.id], at=now)
     return appeal.id
 
 
@@ -83,15 +76,13 @@ async def extend_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
                         days: int, now: datetime) -> int:
     """Extend the decision's due date once, by at most 30 days."""
     appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
-    require_write(scope, grants, ["Appeal.dueAt"])
+    uow.authorize(scope, grants, ["due_at"])
     _check_reviewer(scope, case)
     rules.check_status(appeal.status, AppealStatus.ACCEPTED)
     due = rules.extended_due(appeal.due_at, appeal.extended, days, now)
     await update_versioned(uow.session, Appeal, appeal.id, version,
                            {"due_at": due, "extended": True})
-    await audit.record(uow.session, actor=scope.principal, operation="extendAppeal",
-                       record_type="Appeal", record_ids=[appeal.id], fields=["dueAt"], at=now)
-    await uow.complete()
+    await uow.complete([appeal.id], at=now)
     return appeal.id
 
 
@@ -100,13 +91,13 @@ async def decide_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
                         revision: Revision | None, now: datetime) -> int:
     """Decide an appeal: uphold, revise or revoke the decision; the case closes."""
     appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
-    require_write(scope, grants, ["Appeal.outcome", "Appeal.decisionNote"])
+    uow.authorize(scope, grants, ["outcome", "decision_note"])
     _check_reviewer(scope, case)
     rules.check_status(appeal.status, AppealStatus.ACCEPTED)
     for unit_id in rules.restored_units(outcome, case.previous_unit_id, case.cadre_unit_id):
         # Restoring the post moves the cadre back: the reviewer must be able to write there.
-        require_write(scope, scope.unit_grants.get(unit_id, frozenset()),
-                      ["Cadre.unit", "Cadre.position", "Cadre.rank", "Cadre.status"])
+        uow.authorize(scope, scope.unit_grants.get(unit_id, frozenset()), ["post"],
+                      audited=False)
     disposition = revision.disposition if revision else None
     rules.check_outcome(outcome, disposition)
     new_position = None
@@ -130,10 +121,7 @@ async def decide_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
     uow.session.add(CaseStep(case_id=case.id, stage=CaseStage.CLOSED,
                              actor_id=scope.principal.user_id, at=now, note=text,
                              documents=[]))
-    await audit.record(uow.session, actor=scope.principal, operation="decideAppeal",
-                       record_type="Appeal", record_ids=[appeal.id, case.id, case.cadre_id],
-                       fields=["outcome", "decisionNote"], at=now)
-    await uow.complete()
+    await uow.complete([appeal.id, case.id, case.cadre_id], at=now)
     return appeal.id
 
 

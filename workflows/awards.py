@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import (
     AdjustmentCase,
     Appeal,
@@ -46,15 +45,11 @@ async def grant_award(uow: UnitOfWork, scope: Scope, cadre_id: int, title: str, 
     if not ids.in_range(cadre_id):
         raise NotFound(f"No cadre with id {cadre_id}.", field="cadreId")
     cadre = await visible_cadre(uow.session, scope, cadre_id)
-    require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id),
-                  ["Award.title", "Award.year"])
+    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["title", "year"])
     award = Award(cadre_id=cadre.id, title=name, year=year, awarded_at=now)
     uow.session.add(award)
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="grantAward",
-                       record_type="Award", record_ids=[award.id, cadre.id],
-                       fields=["title", "year"], at=now)
-    await uow.complete()
+    await uow.complete([award.id, cadre.id], at=now)
     return award.id
 
 
@@ -65,8 +60,7 @@ async def record_unit_evaluation(uow: UnitOfWork, scope: Scope, unit_id: int, ye
     if (not ids.in_range(unit_id)
             or await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id)) is None):
         raise NotFound(f"No unit with id {unit_id}.", field="unitId")
-    require_write(scope, scope.unit_grants.get(unit_id, frozenset()),
-                  ["UnitEvaluation.year", "UnitEvaluation.grade"])
+    uow.authorize(scope, scope.unit_grants.get(unit_id, frozenset()), ["year", "grade"])
     clash = "The unit already has a grade for that year."
     # Checked first so that the usual refusal leaves the transaction usable; the unique
     # constraint still decides between two concurrent writers.
@@ -76,10 +70,7 @@ async def record_unit_evaluation(uow: UnitOfWork, scope: Scope, unit_id: int, ye
     row = UnitEvaluation(unit_id=unit_id, year=year, grade=grade)
     uow.session.add(row)
     await flush_unique(uow.session, clash, "year")
-    await audit.record(uow.session, actor=scope.principal, operation="recordUnitEvaluation",
-                       record_type="UnitEvaluation", record_ids=[row.id, unit_id],
-                       fields=["year", "grade"], at=now)
-    await uow.complete()
+    await uow.complete([row.id, unit_id], at=now)
     return row.id
 
 

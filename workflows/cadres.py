@@ -5,21 +5,14 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from authz.scope import Scope, require_write
+from authz.scope import Scope
 from db import audit
 from db.models import Cadre, Unit
 from db.uow import UnitOfWork
 from domain import cadres as rules
 from domain.enums import CadreStatus, Gender, LeadershipRole, Rank
 from domain.errors import Conflict, InvalidInput, NotFound
-from workflows.records import field_names, flush_unique, update_versioned, visible_cadre
-
-_GRAPHQL_NAMES = {"birth_date": "birthDate", "id_number": "idNumber", "unit_id": "unit",
-                  "leadership_role": "leadershipRole"}
-
-
-def _type_fields(names: list[str]) -> list[str]:
-    return [f"Cadre.{_GRAPHQL_NAMES.get(name, name)}" for name in names]
+from workflows.records import flush_unique, update_versioned, visible_cadre
 
 
 @dataclass(frozen=True)
@@ -64,8 +57,8 @@ async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: dateti
     }
     rules.check_birth_date(new.birth_date, now.date())
     await _require_unit(uow, new.unit_id)
-    written = [f.name for f in fields(NewCadre)]
-    require_write(scope, scope.unit_grants.get(new.unit_id, frozenset()), _type_fields(written))
+    uow.authorize(scope, scope.unit_grants.get(new.unit_id, frozenset()),
+                  [f.name for f in fields(NewCadre)])
     cadre = Cadre(**{**{f.name: getattr(new, f.name) for f in fields(NewCadre)}, **values},
                   version=1, created_at=now, updated_at=now)
     uow.session.add(cadre)
@@ -75,10 +68,7 @@ async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: dateti
     except Conflict:
         await _record_clash(uow, scope, str(values["id_number"]), now)
         raise
-    await audit.record(uow.session, actor=scope.principal, operation="createCadre",
-                       record_type="Cadre", record_ids=[cadre.id],
-                       fields=field_names(_type_fields(written)), at=now)
-    await uow.complete()
+    await uow.complete([cadre.id], at=now)
     return cadre.id
 
 
@@ -114,15 +104,11 @@ async def update_cadre(uow: UnitOfWork, scope: Scope, changes: CadreChanges,
         values["position"] = rules.check_position(values["position"])
     if "phone" in values:
         values["phone"] = rules.check_phone(values["phone"])
-    require_write(scope, scope.cadre_grants(row.unit_id, row.id), _type_fields(list(values)))
+    uow.authorize(scope, scope.cadre_grants(row.unit_id, row.id), values)
     if "unit_id" in values:
         await _require_unit(uow, values["unit_id"])
-        require_write(scope, scope.unit_grants.get(values["unit_id"], frozenset()),
-                      ["Cadre.unit"])
+        uow.authorize(scope, scope.unit_grants.get(values["unit_id"], frozenset()), ["unit_id"])
     await update_versioned(uow.session, Cadre, row.id, changes.version,
                            {**values, "updated_at": now})
-    await audit.record(uow.session, actor=scope.principal, operation="updateCadre",
-                       record_type="Cadre", record_ids=[row.id],
-                       fields=field_names(_type_fields(list(values))), at=now)
-    await uow.complete()
+    await uow.complete([row.id], at=now)
     return row.id

@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from authz.compiled import Grant
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import AdjustmentCase, Cadre, CaseFinding, CaseStep, Finding
 from db.queries import cases as case_queries
 from db.uow import UnitOfWork
@@ -58,7 +57,7 @@ async def open_case(uow: UnitOfWork, scope: Scope, cadre_id: int, finding_ids: l
                     note: str | None, documents: list[str], now: datetime) -> int:
     """Open the procedure for a cadre, on confirmed findings against him (核实认定)."""
     cadre = await visible_cadre(uow.session, scope, cadre_id)
-    require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["AdjustmentCase.stage"])
+    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["stage"])
     duties.check_not_about_self(scope.principal.cadre_id, cadre.id)
     text = rules.check_note(note, required=False)
     refs = rules.check_documents(documents)
@@ -85,20 +84,18 @@ async def open_case(uow: UnitOfWork, scope: Scope, cadre_id: int, finding_ids: l
     uow.session.add(CaseStep(case_id=case.id, stage=CaseStage.VERIFICATION,
                              actor_id=scope.principal.user_id, at=now, note=text,
                              documents=refs))
-    await audit.record(uow.session, actor=scope.principal, operation="openAdjustmentCase",
-                       record_type="AdjustmentCase", record_ids=[case.id, cadre.id],
-                       fields=["stage", "findingIds"], at=now)
-    await uow.complete()
+    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["finding_ids"])
+    await uow.complete([case.id, cadre.id], at=now)
     return case.id
 
 
 async def advance_case(uow: UnitOfWork, scope: Scope, step: Step, now: datetime) -> int:
     """Move a case one step forward; DECISION, TALK and APPOINTMENT carry their rules."""
     case, grants = await visible_case(uow, scope, step.case_id)
-    written = ["AdjustmentCase.stage"]
+    written = ["stage"]
     if step.stage is CaseStage.DECISION:
-        written.append("AdjustmentCase.disposition")
-    require_write(scope, grants, written)
+        written.append("disposition")
+    uow.authorize(scope, grants, written)
     duties.check_not_about_self(scope.principal.cadre_id, case.cadre_id)
     if step.stage is CaseStage.APPEAL:
         raise Conflict("A case enters APPEAL only when the cadre files an appeal.",
@@ -107,6 +104,7 @@ async def advance_case(uow: UnitOfWork, scope: Scope, step: Step, now: datetime)
     note = rules.check_note(step.note, required=step.stage is CaseStage.TALK)
     refs = rules.check_documents(list(step.documents))
     values = await _stage_values(uow, scope, case, step, now)
+    uow.authorize(scope, grants, values)
     await update_versioned(uow.session, AdjustmentCase, case.id, step.version,
                            {"stage": step.stage, **values})
     if step.stage is CaseStage.APPOINTMENT:
@@ -114,10 +112,7 @@ async def advance_case(uow: UnitOfWork, scope: Scope, step: Step, now: datetime)
     uow.session.add(CaseStep(case_id=case.id, stage=step.stage,
                              actor_id=scope.principal.user_id, at=now, note=note,
                              documents=refs))
-    await audit.record(uow.session, actor=scope.principal, operation="advanceCase",
-                       record_type="AdjustmentCase", record_ids=[case.id, case.cadre_id],
-                       fields=["stage", *values], at=now)
-    await uow.complete()
+    await uow.complete([case.id, case.cadre_id], at=now)
     return case.id
 
 

@@ -3,13 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import Evaluation
 from db.uow import UnitOfWork
 from domain import evaluations as rules
 from domain.enums import EvaluationPeriod, EvaluationSource, Grade
-from workflows.records import field_names, flush_unique, visible_cadre, visible_record
+from workflows.records import flush_unique, visible_cadre, visible_record
 
 
 @dataclass(frozen=True)
@@ -27,15 +26,15 @@ class NewEvaluation:
 
 
 def _written_fields(new: NewEvaluation) -> list[str]:
-    written = ["Evaluation.year", "Evaluation.period", "Evaluation.grade"]
+    written = ["year", "period", "grade"]
     if new.score is not None:
-        written.append("Evaluation.score")
+        written.append("score")
     if (new.work_score, new.conduct_score, new.results_score) != (None, None, None):
-        written.append("Evaluation.dimensionScores")
+        written.append("dimension_scores")
     if new.sources:
-        written.append("Evaluation.sources")
+        written.append("sources")
     if new.comment is not None:
-        written.append("Evaluation.comment")
+        written.append("comment")
     return written
 
 
@@ -47,7 +46,7 @@ async def record_evaluation(uow: UnitOfWork, scope: Scope, new: NewEvaluation,
         rules.check_score(getattr(new, name), "score" if name == "score" else "dimensionScores")
     comment = rules.check_comment(new.comment)
     cadre = await visible_cadre(uow.session, scope, new.cadre_id)
-    require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id), _written_fields(new))
+    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), _written_fields(new))
     evaluation = Evaluation(
         cadre_id=cadre.id, year=new.year, period=new.period, grade=new.grade, score=new.score,
         work_score=new.work_score, conduct_score=new.conduct_score,
@@ -56,10 +55,7 @@ async def record_evaluation(uow: UnitOfWork, scope: Scope, new: NewEvaluation,
     uow.session.add(evaluation)
     await flush_unique(uow.session, "This cadre already has an evaluation for that period.",
                        "period")
-    await audit.record(uow.session, actor=scope.principal, operation="recordEvaluation",
-                       record_type="Evaluation", record_ids=[evaluation.id],
-                       fields=field_names(_written_fields(new)), at=now)
-    await uow.complete()
+    await uow.complete([evaluation.id], at=now)
     return evaluation.id
 
 
@@ -68,12 +64,9 @@ async def finalise_evaluation(uow: UnitOfWork, scope: Scope, evaluation_id: int,
     """Make an evaluation part of the record: it can no longer change."""
     evaluation, cadre = await visible_record(uow.session, scope, Evaluation, evaluation_id,
                                              "evaluation", lock=True)
-    require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["Evaluation.finalised"])
+    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["finalised"])
     rules.check_editable(evaluation.finalised)
     evaluation.finalised = True
     evaluation.finalised_at = now
-    await audit.record(uow.session, actor=scope.principal, operation="finaliseEvaluation",
-                       record_type="Evaluation", record_ids=[evaluation.id],
-                       fields=["finalised"], at=now)
-    await uow.complete()
+    await uow.complete([evaluation.id], at=now)
     return evaluation.id

@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from authz.compiled import Grant
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import Cadre, FaultToleranceReview, Finding, FindingStatement, ToleranceItem
 from db.uow import UnitOfWork
 from domain import fault_tolerance as rules
@@ -22,9 +21,8 @@ from domain.enums import ReviewOutcome, ToleranceListKind
 from domain.errors import NotFound
 from workflows.records import flush_unique, visible_record
 
-REVIEW_FIELDS = ["FaultToleranceReview.outcome", "FaultToleranceReview.item",
-                 "FaultToleranceReview.reasoning"]
-STATEMENT_FIELDS = ["FindingStatement.text"]
+REVIEW_FIELDS = ["outcome", "item_code", "reasoning"]
+STATEMENT_FIELDS = ["text"]
 
 
 async def _visible_finding(uow: UnitOfWork, scope: Scope,
@@ -70,7 +68,7 @@ async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
     """
     text = rules.check_reasoning(reasoning)
     finding, grants = await _visible_finding(uow, scope, finding_id)
-    require_write(scope, grants, REVIEW_FIELDS)
+    uow.authorize(scope, grants, REVIEW_FIELDS)
     reviewed = await uow.session.scalar(
         select(FaultToleranceReview.id).where(FaultToleranceReview.finding_id == finding.id))
     rules.check_reviewable(finding.status, reviewed is not None)
@@ -82,10 +80,7 @@ async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
     uow.session.add(review)
     # The unique finding_id settles a race between two reviewers: the second gets CONFLICT.
     await flush_unique(uow.session, "This finding has already been reviewed.", "findingId")
-    await audit.record(uow.session, actor=scope.principal, operation="reviewFaultTolerance",
-                       record_type="FaultToleranceReview", record_ids=[review.id, finding.id],
-                       fields=["outcome", "item", "reasoning"], at=now)
-    await uow.complete()
+    await uow.complete([review.id, finding.id], at=now)
     return review.id
 
 
@@ -102,16 +97,13 @@ async def submit_finding_statement(uow: UnitOfWork, scope: Scope, finding_id: in
     """
     body = rules.check_statement_text(text)
     finding, grants = await _visible_finding(uow, scope, finding_id)
-    require_write(scope, grants, STATEMENT_FIELDS)
+    uow.authorize(scope, grants, STATEMENT_FIELDS)
     rules.check_statement_author(scope.own_cadre_id, finding.cadre_id)
     statement = FindingStatement(finding_id=finding.id, author_id=scope.principal.user_id,
                                  text=body, submitted_at=now)
     uow.session.add(statement)
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="submitFindingStatement",
-                       record_type="FindingStatement", record_ids=[statement.id, finding.id],
-                       fields=["text"], at=now)
-    await uow.complete()
+    await uow.complete([statement.id, finding.id], at=now)
     return statement.id
 
 

@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import Cadre, FollowUp, FollowUpCheck, Retraining
 from db.queries import fetch_all
 from db.uow import UnitOfWork
@@ -62,17 +61,14 @@ async def record_recheck(uow: UnitOfWork, scope: Scope, follow_up_id: int, note:
     """Record a periodic re-check (定期复检); the next one falls due ``recheck_months`` on."""
     text = rules.check_note(note)
     follow_up, unit_id = await _visible(uow, scope, follow_up_id)
-    require_write(scope, scope.cadre_grants(unit_id, follow_up.cadre_id),
-                  ["FollowUp.checks", "FollowUp.nextCheckDue"])
+    uow.authorize(scope, scope.cadre_grants(unit_id, follow_up.cadre_id),
+                  ["checks", "next_check_due"])
     rules.check_open(follow_up.closed_at)
     uow.session.add(FollowUpCheck(follow_up_id=follow_up.id, checked_by=scope.principal.user_id,
                                   checked_at=now, note=text))
     follow_up.next_check_due = rules.next_check_due(now, recheck_months)
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="recordRecheck",
-                       record_type="FollowUp", record_ids=[follow_up.id, follow_up.cadre_id],
-                       fields=["checks", "nextCheckDue"], at=now)
-    await uow.complete()
+    await uow.complete([follow_up.id, follow_up.cadre_id], at=now)
     return follow_up.id
 
 
@@ -82,16 +78,12 @@ async def record_retraining(uow: UnitOfWork, scope: Scope, follow_up_id: int, co
     """Record retraining (回炉重造) in the follow-up file."""
     name = rules.check_retraining(course, started_on, completed_on, now.date())
     follow_up, unit_id = await _visible(uow, scope, follow_up_id)
-    require_write(scope, scope.cadre_grants(unit_id, follow_up.cadre_id),
-                  ["FollowUp.retrainings"])
+    uow.authorize(scope, scope.cadre_grants(unit_id, follow_up.cadre_id), ["retrainings"])
     rules.check_open(follow_up.closed_at)
     uow.session.add(Retraining(follow_up_id=follow_up.id, course=name, started_on=started_on,
                                completed_on=completed_on))
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="recordRetraining",
-                       record_type="FollowUp", record_ids=[follow_up.id, follow_up.cadre_id],
-                       fields=["retrainings"], at=now)
-    await uow.complete()
+    await uow.complete([follow_up.id, follow_up.cadre_id], at=now)
     return follow_up.id
 
 

@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import and_, delete, select, update
 
 from authz.policy import ACTIONS, RELATIONS, memory_enforcer
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import CasbinRule, PolicyState, RoleAssignment, Unit, User
 from db.uow import UnitOfWork
 from domain import duties, limits
@@ -76,7 +75,7 @@ async def _bump_version(uow: UnitOfWork) -> int:
 async def add_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
                    now: datetime) -> int:
     """Add one policy rule; returns the new policy version."""
-    require_write(scope, scope.global_grants, ["PolicyRule.values"])
+    uow.authorize(scope, scope.global_grants, ["values"])
     rule = check_rule(ptype, values)
     if await uow.session.scalar(select(CasbinRule.id).where(_matches(rule))) is not None:
         raise Conflict("The policy already holds this rule.", field="values")
@@ -85,17 +84,14 @@ async def add_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
     # The unique index settles a race the check above cannot see.
     await flush_unique(uow.session, "The policy already holds this rule.", "values")
     version = await _bump_version(uow)
-    await audit.record(uow.session, actor=scope.principal, operation="addPolicyRule",
-                       record_type="PolicyRule", record_ids=[row.id],
-                       fields=[rule.ptype, *rule.values], at=now)
-    await uow.complete()
+    await uow.complete([row.id], at=now, listed=[rule.ptype, *rule.values])
     return version
 
 
 async def remove_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
                       now: datetime) -> int:
     """Remove one policy rule; returns the new policy version."""
-    require_write(scope, scope.global_grants, ["PolicyRule.values"])
+    uow.authorize(scope, scope.global_grants, ["values"])
     rule = check_rule(ptype, values)
     if (rule.ptype, *rule.values) == LIFELINE:
         raise Conflict("Removing this rule would lock every administrator out.",
@@ -105,10 +101,7 @@ async def remove_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[st
         raise NotFound("The policy holds no such rule.", field="values")
     await uow.session.execute(delete(CasbinRule).where(CasbinRule.id.in_(ids)))
     version = await _bump_version(uow)
-    await audit.record(uow.session, actor=scope.principal, operation="removePolicyRule",
-                       record_type="PolicyRule", record_ids=ids,
-                       fields=[rule.ptype, *rule.values], at=now)
-    await uow.complete()
+    await uow.complete(ids, at=now, listed=[rule.ptype, *rule.values])
     return version
 
 
@@ -141,7 +134,7 @@ def _holding(user_id: int, role: Role, unit_id: int | None) -> Any:
 async def assign_role(uow: UnitOfWork, scope: Scope, username: str, role: Role,
                       unit_code: str | None, now: datetime) -> None:
     """Let a user hold a role over a unit; takes effect on his next request everywhere."""
-    require_write(scope, scope.global_grants, ["UserAccount.roles"])
+    uow.authorize(scope, scope.global_grants, ["roles"])
     user_id, unit_id = await _user_and_unit(uow, username, role, unit_code)
     duties.check_not_own_account(scope.principal.user_id, user_id)
     held = await uow.session.scalars(select(RoleAssignment.role)
@@ -153,23 +146,17 @@ async def assign_role(uow: UnitOfWork, scope: Scope, username: str, role: Role,
     assignment = RoleAssignment(user_id=user_id, role=role, unit_id=unit_id)
     uow.session.add(assignment)
     await flush_unique(uow.session, "The user already holds this role there.", "role")
-    await audit.record(uow.session, actor=scope.principal, operation="assignRole",
-                       record_type="UserAccount", record_ids=[user_id],
-                       fields=[role.value, unit_code or ""], at=now)
-    await uow.complete()
+    await uow.complete([user_id], at=now, listed=[role.value, unit_code or ""])
 
 
 async def revoke_role(uow: UnitOfWork, scope: Scope, username: str, role: Role,
                       unit_code: str | None, now: datetime) -> None:
     """Withdraw a role holding; takes effect on the user's next request everywhere."""
-    require_write(scope, scope.global_grants, ["UserAccount.roles"])
+    uow.authorize(scope, scope.global_grants, ["roles"])
     user_id, unit_id = await _user_and_unit(uow, username, role, unit_code)
     duties.check_not_own_account(scope.principal.user_id, user_id)
     result = await uow.session.execute(delete(RoleAssignment)
                                        .where(_holding(user_id, role, unit_id)))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound("The user holds no such role there.", field="role")
-    await audit.record(uow.session, actor=scope.principal, operation="revokeRole",
-                       record_type="UserAccount", record_ids=[user_id],
-                       fields=[role.value, unit_code or ""], at=now)
-    await uow.complete()
+    await uow.complete([user_id], at=now, listed=[role.value, unit_code or ""])

@@ -12,11 +12,6 @@ from db.queries import cadres as cadre_queries
 from domain.errors import Conflict, NotFound
 
 
-def field_names(type_fields: list[str]) -> list[str]:
-    """``Type.field`` names as the audit trail lists them: bare, beside the record type."""
-    return [type_field.split(".", 1)[-1] for type_field in type_fields]
-
-
 def visible_cadres(scope: Scope) -> ColumnElement[bool]:
     return scope.row_filter("Cadre.id", Cadre.unit_id, Cadre.id)
 
