@@ -103,7 +103,7 @@ async def _candidates(session: AsyncSession, scope: Scope, unit_ids: Iterable[in
     if not units:
         return []
     in_scope = (Cadre.unit_id.in_(units),
-                scope.row_filter("Candidate.rank", Cadre.unit_id, Cadre.id))
+                scope.rows("Candidate", Cadre.unit_id, Cadre.id, field="rank"))
     cadres = await fetch_all(session, select(*CADRE_COLUMNS).where(*in_scope)
                              .order_by(Cadre.id))
     if not cadres:
@@ -174,7 +174,7 @@ async def get_award(session: AsyncSession, scope: Scope, award_id: int) -> Row[A
                                             Cadre.unit_id.label("cadre_unit_id"))
                             .join(Cadre, Cadre.id == Award.cadre_id)
                             .where(Award.id == award_id,
-                                   scope.row_filter("Award.id", Cadre.unit_id, Cadre.id)))
+                                   scope.rows("Award", Cadre.unit_id, Cadre.id)))
     return found[0] if found else None
 
 
@@ -182,7 +182,7 @@ async def get_unit_evaluation(session: AsyncSession, scope: Scope,
                               evaluation_id: int) -> Row[Any] | None:
     """A unit's grade, if the caller holds a role over that unit that may read it."""
     units = [u for u, grants in scope.unit_grants.items()
-             if "UnitEvaluation.id" in scope.readable(grants)]
+             if scope.may_read(grants, "UnitEvaluation")]
     found = await fetch_all(session, select(*UnitEvaluation.__table__.c)
                             .where(UnitEvaluation.id == evaluation_id,
                                    UnitEvaluation.unit_id.in_(units)))

@@ -129,7 +129,7 @@ async def read_review(uow: UnitOfWork, scope: Scope, finding_id: int) -> Row | N
         .join(Cadre, Cadre.id == Finding.cadre_id)
         .outerjoin(ToleranceItem, ToleranceItem.code == FaultToleranceReview.item_code)
         .where(FaultToleranceReview.finding_id == finding_id,
-               scope.row_filter("FaultToleranceReview.id", Cadre.unit_id, Cadre.id)))
+               scope.rows("FaultToleranceReview", Cadre.unit_id, Cadre.id)))
     return (await uow.session.execute(query)).first()
 
 
@@ -143,7 +143,7 @@ async def list_statements(uow: UnitOfWork, scope: Scope, finding_id: int,
         .join(Finding, Finding.id == FindingStatement.finding_id)
         .join(Cadre, Cadre.id == Finding.cadre_id)
         .where(FindingStatement.finding_id == finding_id,
-               scope.row_filter("FindingStatement.id", Cadre.unit_id, Cadre.id))
+               scope.rows("FindingStatement", Cadre.unit_id, Cadre.id))
         .order_by(FindingStatement.submitted_at, FindingStatement.id))
     if statement_id is not None:
         query = query.where(FindingStatement.id == statement_id)

@@ -42,7 +42,7 @@ async def open_follow_up(session: AsyncSession, case_id: int, cadre_id: int, now
 
 def visible_follow_ups(scope: Scope) -> ColumnElement[bool]:
     """SQL condition on follow-ups joined to their cadre: those the caller may read."""
-    return scope.row_filter("FollowUp.id", Cadre.unit_id, Cadre.id)
+    return scope.rows("FollowUp", Cadre.unit_id, Cadre.id)
 
 
 async def _visible(uow: UnitOfWork, scope: Scope, follow_up_id: int) -> tuple[FollowUp, int]:

@@ -13,7 +13,7 @@ from domain.errors import Conflict, NotFound
 
 
 def visible_cadres(scope: Scope) -> ColumnElement[bool]:
-    return scope.row_filter("Cadre.id", Cadre.unit_id, Cadre.id)
+    return scope.rows("Cadre", Cadre.unit_id, Cadre.id)
 
 
 async def visible_cadre(session: AsyncSession, scope: Scope, cadre_id: int,
