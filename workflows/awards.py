@@ -34,33 +34,35 @@ from domain import followups as rules
 from domain import ids, promotion
 from domain.enums import EvaluationPeriod, Grade
 from domain.errors import Conflict, NotFound
-from workflows.records import flush_unique, visible_cadre
+from workflows.records import Written, flush_unique, visible_cadre
 
 
 async def grant_award(uow: UnitOfWork, scope: Scope, cadre_id: int, title: str, year: int,
-                      now: datetime) -> int:
+                      now: datetime) -> Written[Award]:
     """Recognise a cadre (e.g. "闯创干"型干部); awards raise his promotion rank."""
     name = rules.check_award_title(title)
     evaluation_rules.check_year(year, now.year)
     if not ids.in_range(cadre_id):
         raise NotFound(f"No cadre with id {cadre_id}.", field="cadreId")
     cadre = await visible_cadre(uow.session, scope, cadre_id)
-    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["title", "year"])
+    grants = scope.cadre_grants(cadre.unit_id, cadre.id)
+    uow.authorize(scope, grants, ["title", "year"])
     award = Award(cadre_id=cadre.id, title=name, year=year, awarded_at=now)
     uow.session.add(award)
     await uow.session.flush()
     await uow.complete([award.id, cadre.id], at=now)
-    return award.id
+    return Written(award, grants)
 
 
 async def record_unit_evaluation(uow: UnitOfWork, scope: Scope, unit_id: int, year: int,
-                                 grade: Grade, now: datetime) -> int:
+                                 grade: Grade, now: datetime) -> Written[UnitEvaluation]:
     """Record a unit's own annual grade; one per unit and year (a second is CONFLICT)."""
     evaluation_rules.check_year(year, now.year)
     if (not ids.in_range(unit_id)
             or await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id)) is None):
         raise NotFound(f"No unit with id {unit_id}.", field="unitId")
-    uow.authorize(scope, scope.unit_grants.get(unit_id, frozenset()), ["year", "grade"])
+    grants = scope.unit_grants.get(unit_id, frozenset())
+    uow.authorize(scope, grants, ["year", "grade"])
     clash = "The unit already has a grade for that year."
     # Checked first so that the usual refusal leaves the transaction usable; the unique
     # constraint still decides between two concurrent writers.
@@ -71,7 +73,7 @@ async def record_unit_evaluation(uow: UnitOfWork, scope: Scope, unit_id: int, ye
     uow.session.add(row)
     await flush_unique(uow.session, clash, "year")
     await uow.complete([row.id, unit_id], at=now)
-    return row.id
+    return Written(row, grants)
 
 
 # --- the candidate lists -----------------------------------------------------------------------
@@ -167,23 +169,3 @@ def _record(row: Row[Any], facts: dict[str, dict[int, list[Any]]]) -> promotion.
 
 
 # --- reading back ------------------------------------------------------------------------------
-
-async def get_award(session: AsyncSession, scope: Scope, award_id: int) -> Row[Any] | None:
-    """An award with its cadre's unit (``cadre_unit_id``), if the caller may read it."""
-    found = await fetch_all(session, select(*Award.__table__.c,
-                                            Cadre.unit_id.label("cadre_unit_id"))
-                            .join(Cadre, Cadre.id == Award.cadre_id)
-                            .where(Award.id == award_id,
-                                   scope.rows("Award", Cadre.unit_id, Cadre.id)))
-    return found[0] if found else None
-
-
-async def get_unit_evaluation(session: AsyncSession, scope: Scope,
-                              evaluation_id: int) -> Row[Any] | None:
-    """A unit's grade, if the caller holds a role over that unit that may read it."""
-    units = [u for u, grants in scope.unit_grants.items()
-             if scope.may_read(grants, "UnitEvaluation")]
-    found = await fetch_all(session, select(*UnitEvaluation.__table__.c)
-                            .where(UnitEvaluation.id == evaluation_id,
-                                   UnitEvaluation.unit_id.in_(units)))
-    return found[0] if found else None

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -12,7 +13,7 @@ from db.uow import UnitOfWork
 from domain import cadres as rules
 from domain.enums import CadreStatus, Gender, LeadershipRole, Rank
 from domain.errors import Conflict, InvalidInput, NotFound
-from workflows.records import flush_unique, update_versioned, visible_cadre
+from workflows.records import Written, flush_unique, update_versioned, visible_cadre
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,9 @@ async def _require_unit(uow: UnitOfWork, unit_id: int) -> None:
         raise NotFound(f"No unit with id {unit_id}.", field="unitId")
 
 
-async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: datetime) -> int:
-    """Add a cadre to a unit in the caller's jurisdiction; returns the new id."""
+async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre,
+                       now: datetime) -> Written[Cadre]:
+    """Add a cadre to a unit in the caller's jurisdiction; returns the cadre written."""
     values = {
         "name": rules.check_name(new.name),
         "id_number": rules.check_id_number(new.id_number, new.birth_date),
@@ -57,8 +59,8 @@ async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: dateti
     }
     rules.check_birth_date(new.birth_date, now.date())
     await _require_unit(uow, new.unit_id)
-    uow.authorize(scope, scope.unit_grants.get(new.unit_id, frozenset()),
-                  [f.name for f in fields(NewCadre)])
+    grants = scope.unit_grants.get(new.unit_id, frozenset())
+    uow.authorize(scope, grants, [f.name for f in fields(NewCadre)])
     cadre = Cadre(**{**{f.name: getattr(new, f.name) for f in fields(NewCadre)}, **values},
                   version=1, created_at=now, updated_at=now)
     uow.session.add(cadre)
@@ -69,7 +71,7 @@ async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: dateti
         await _record_clash(uow, scope, str(values["id_number"]), now)
         raise
     await uow.complete([cadre.id], at=now)
-    return cadre.id
+    return Written(cadre, scope.cadre_grants(cadre.unit_id, cadre.id))
 
 
 async def _record_clash(uow: UnitOfWork, scope: Scope, id_number: str, now: datetime) -> None:
@@ -91,8 +93,8 @@ async def _record_clash(uow: UnitOfWork, scope: Scope, id_number: str, now: date
 
 
 async def update_cadre(uow: UnitOfWork, scope: Scope, changes: CadreChanges,
-                       now: datetime) -> int:
-    """Change fields of a cadre record, guarded by its version."""
+                       now: datetime) -> Written[Any]:
+    """Change fields of a cadre record, guarded by its version; returns the row written."""
     row = await visible_cadre(uow.session, scope, changes.cadre_id, field="id")
     values = {f.name: getattr(changes, f.name) for f in fields(CadreChanges)
               if f.name not in ("cadre_id", "version") and getattr(changes, f.name) is not None}
@@ -108,7 +110,7 @@ async def update_cadre(uow: UnitOfWork, scope: Scope, changes: CadreChanges,
     if "unit_id" in values:
         await _require_unit(uow, values["unit_id"])
         uow.authorize(scope, scope.unit_grants.get(values["unit_id"], frozenset()), ["unit_id"])
-    await update_versioned(uow.session, Cadre, row.id, changes.version,
-                           {**values, "updated_at": now})
+    written = await update_versioned(uow.session, Cadre, row.id, changes.version,
+                                     {**values, "updated_at": now})
     await uow.complete([row.id], at=now)
-    return row.id
+    return Written(written, scope.cadre_grants(written.unit_id, written.id))

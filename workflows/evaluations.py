@@ -8,7 +8,7 @@ from db.models import Evaluation
 from db.uow import UnitOfWork
 from domain import evaluations as rules
 from domain.enums import EvaluationPeriod, EvaluationSource, Grade
-from workflows.records import flush_unique, visible_cadre, visible_record
+from workflows.records import Written, flush_unique, visible_cadre, visible_record
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,17 @@ def _written_fields(new: NewEvaluation) -> list[str]:
 
 
 async def record_evaluation(uow: UnitOfWork, scope: Scope, new: NewEvaluation,
-                            now: datetime) -> int:
-    """Record an evaluation of a cadre for one period; one per cadre, year and period."""
+                            now: datetime) -> Written[Evaluation]:
+    """Record an evaluation of a cadre for one period; one per cadre, year and period.
+
+    Returns the evaluation written, with the caller's grants on its cadre."""
     rules.check_year(new.year, now.year)
     for name in ("score", "work_score", "conduct_score", "results_score"):
         rules.check_score(getattr(new, name), "score" if name == "score" else "dimensionScores")
     comment = rules.check_comment(new.comment)
     cadre = await visible_cadre(uow.session, scope, new.cadre_id)
-    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), _written_fields(new))
+    grants = scope.cadre_grants(cadre.unit_id, cadre.id)
+    uow.authorize(scope, grants, _written_fields(new))
     evaluation = Evaluation(
         cadre_id=cadre.id, year=new.year, period=new.period, grade=new.grade, score=new.score,
         work_score=new.work_score, conduct_score=new.conduct_score,
@@ -56,17 +59,18 @@ async def record_evaluation(uow: UnitOfWork, scope: Scope, new: NewEvaluation,
     await flush_unique(uow.session, "This cadre already has an evaluation for that period.",
                        "period")
     await uow.complete([evaluation.id], at=now)
-    return evaluation.id
+    return Written(evaluation, grants)
 
 
 async def finalise_evaluation(uow: UnitOfWork, scope: Scope, evaluation_id: int,
-                              now: datetime) -> int:
+                              now: datetime) -> Written[Evaluation]:
     """Make an evaluation part of the record: it can no longer change."""
     evaluation, cadre = await visible_record(uow.session, scope, Evaluation, evaluation_id,
                                              "evaluation", lock=True)
-    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["finalised"])
+    grants = scope.cadre_grants(cadre.unit_id, cadre.id)
+    uow.authorize(scope, grants, ["finalised"])
     rules.check_editable(evaluation.finalised)
     evaluation.finalised = True
     evaluation.finalised_at = now
     await uow.complete([evaluation.id], at=now)
-    return evaluation.id
+    return Written(evaluation, grants)

@@ -19,7 +19,7 @@ from domain import fault_tolerance as rules
 from domain import ids
 from domain.enums import ReviewOutcome, ToleranceListKind
 from domain.errors import NotFound
-from workflows.records import flush_unique, visible_record
+from workflows.records import Written, flush_unique, visible_record
 
 REVIEW_FIELDS = ["outcome", "item_code", "reasoning"]
 STATEMENT_FIELDS = ["text"]
@@ -36,20 +36,23 @@ async def _visible_finding(uow: UnitOfWork, scope: Scope,
     return finding, scope.cadre_grants(cadre.unit_id, cadre.id)
 
 
-async def _cited_item(uow: UnitOfWork, item_code: str | None) -> rules.CitedItem | None:
+async def _cited_item(uow: UnitOfWork, item_code: str | None) -> ToleranceItem | None:
     code = (item_code or "").strip()
     if not code:
         return None
     item = await uow.session.get(ToleranceItem, code)
     if item is None:
         raise NotFound(f"No tolerance-list item {code}.", field="itemCode")
-    return rules.CitedItem(code=item.code, kind=item.kind, active=item.active)
+    return item
 
 
 async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
                                  outcome: ReviewOutcome, item_code: str | None, reasoning: str,
-                                 now: datetime) -> int:
-    """Decide whether a confirmed finding is excused (三个区分开来); returns the review id.
+                                 now: datetime) -> Written[tuple[FaultToleranceReview,
+                                                                 ToleranceItem | None]]:
+    """Decide whether a confirmed finding is excused (三个区分开来).
+
+    Returns the review written and the item it cites.
 
     Args:
         uow: the unit of work; committed once, on success only.
@@ -72,7 +75,8 @@ async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
     reviewed = await uow.session.scalar(
         select(FaultToleranceReview.id).where(FaultToleranceReview.finding_id == finding.id))
     rules.check_reviewable(finding.status, reviewed is not None)
-    item = await _cited_item(uow, item_code)
+    row = await _cited_item(uow, item_code)
+    item = rules.CitedItem(code=row.code, kind=row.kind, active=row.active) if row else None
     rules.check_citation(outcome, item)
     review = FaultToleranceReview(
         finding_id=finding.id, outcome=outcome, item_code=item.code if item else None,
@@ -81,12 +85,12 @@ async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
     # The unique finding_id settles a race between two reviewers: the second gets CONFLICT.
     await flush_unique(uow.session, "This finding has already been reviewed.", "findingId")
     await uow.complete([review.id, finding.id], at=now)
-    return review.id
+    return Written((review, row), grants)
 
 
 async def submit_finding_statement(uow: UnitOfWork, scope: Scope, finding_id: int, text: str,
-                                   now: datetime) -> int:
-    """The cadre gives his own account of a finding against him; returns the statement id.
+                                   now: datetime) -> Written[FindingStatement]:
+    """The cadre gives his own account of a finding against him; returns the statement.
 
     Several statements on one finding are allowed; each is kept.
 
@@ -104,7 +108,7 @@ async def submit_finding_statement(uow: UnitOfWork, scope: Scope, finding_id: in
     uow.session.add(statement)
     await uow.session.flush()
     await uow.complete([statement.id, finding.id], at=now)
-    return statement.id
+    return Written(statement, grants)
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -133,9 +137,8 @@ async def read_review(uow: UnitOfWork, scope: Scope, finding_id: int) -> Row | N
     return (await uow.session.execute(query)).first()
 
 
-async def list_statements(uow: UnitOfWork, scope: Scope, finding_id: int,
-                          statement_id: int | None = None) -> Sequence[Row]:
-    """Statements on a finding the caller may read, oldest first (or the one asked for)."""
+async def list_statements(uow: UnitOfWork, scope: Scope, finding_id: int) -> Sequence[Row]:
+    """Statements on a finding the caller may read, oldest first."""
     if not ids.in_range(finding_id):
         return []
     query = (
@@ -145,6 +148,4 @@ async def list_statements(uow: UnitOfWork, scope: Scope, finding_id: int,
         .where(FindingStatement.finding_id == finding_id,
                scope.rows("FindingStatement", Cadre.unit_id, Cadre.id))
         .order_by(FindingStatement.submitted_at, FindingStatement.id))
-    if statement_id is not None:
-        query = query.where(FindingStatement.id == statement_id)
     return (await uow.session.execute(query)).all()

@@ -9,7 +9,7 @@ from db.uow import UnitOfWork
 from domain import findings as rules
 from domain.enums import FindingSource, FindingStatus
 from domain.errors import NotFound
-from workflows.records import update_versioned, visible_cadre, visible_record
+from workflows.records import Written, update_versioned, visible_cadre, visible_record
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,9 @@ class NewFinding:
     reported_at: datetime | None = None
 
 
-async def report_finding(uow: UnitOfWork, scope: Scope, new: NewFinding, now: datetime) -> int:
-    """Record a reported instance of a negative-list item against a cadre."""
+async def report_finding(uow: UnitOfWork, scope: Scope, new: NewFinding,
+                         now: datetime) -> Written[Finding]:
+    """Record a reported instance of a negative-list item against a cadre; returns it."""
     description = rules.check_description(new.description)
     reported_at = new.reported_at or now
     rules.check_reported_at(reported_at, now)
@@ -32,7 +33,8 @@ async def report_finding(uow: UnitOfWork, scope: Scope, new: NewFinding, now: da
     written = ["item_code", "source", "description", "status"]
     written += ["evidence"] if new.evidence is not None else []
     written += ["informant"] if new.informant is not None else []
-    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), written)
+    grants = scope.cadre_grants(cadre.unit_id, cadre.id)
+    uow.authorize(scope, grants, written)
     item = await uow.session.get(NegativeListItem, new.item_code)
     if item is None or not item.active:
         raise NotFound(f"No active negative-list item {new.item_code}.", field="itemCode")
@@ -43,12 +45,12 @@ async def report_finding(uow: UnitOfWork, scope: Scope, new: NewFinding, now: da
     uow.session.add(finding)
     await uow.session.flush()
     await uow.complete([finding.id], at=now)
-    return finding.id
+    return Written(finding, grants)
 
 
 async def move_finding(uow: UnitOfWork, scope: Scope, finding_id: int, version: int,
-                       target: FindingStatus, now: datetime) -> int:
-    """Advance a finding: start verification, then confirm or dismiss it."""
+                       target: FindingStatus, now: datetime) -> Written[Finding]:
+    """Advance a finding: start verification, then confirm or dismiss it; returns it."""
     finding, cadre = await visible_record(uow.session, scope, Finding, finding_id, "finding")
     grants = scope.cadre_grants(cadre.unit_id, cadre.id)
     uow.authorize(scope, grants, ["status"])
@@ -61,4 +63,5 @@ async def move_finding(uow: UnitOfWork, scope: Scope, finding_id: int, version: 
     uow.authorize(scope, grants, values)
     await update_versioned(uow.session, Finding, finding.id, version, values)
     await uow.complete([finding.id], at=now)
-    return finding.id
+    # The update refreshed the session's copy of the row: it is the finding as written.
+    return Written(finding, grants)

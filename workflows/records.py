@@ -1,15 +1,28 @@
 """Shared steps of the workflows: finding a record the caller may see, version checks."""
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authz.compiled import Grant
 from authz.scope import Scope
 from db.models import Cadre
 from db.queries import cadres as cadre_queries
 from domain.errors import Conflict, NotFound
+
+Record = TypeVar("Record")
+
+
+@dataclass(frozen=True)
+class Written(Generic[Record]):
+    """A workflow's answer: the record as written, and the caller's grants on it, from
+    which the API builds its payload in the same transaction (no second read of it)."""
+
+    record: Record
+    grants: frozenset[Grant]
 
 
 def visible_cadres(scope: Scope) -> ColumnElement[bool]:
@@ -47,16 +60,21 @@ async def visible_record(session: AsyncSession, scope: Scope, model: Any, record
 
 
 async def update_versioned(session: AsyncSession, model: Any, record_id: int, version: int,
-                           values: dict[str, Any]) -> None:
-    """Update one row if its version is still ``version``; CONFLICT when someone was first."""
+                           values: dict[str, Any]) -> Any:
+    """Update one row if its version is still ``version``; CONFLICT when someone was first.
+
+    Returns the row as written (all its columns).
+    """
     # Incremented in SQL: ``version + 1`` computed here would, for a client's 2147483647
     # (a version no record reaches), be a parameter beyond the INTEGER column.
-    result = await session.execute(
+    row = (await session.execute(
         update(model).where(model.id == record_id, model.version == version)
-        .values(**values, version=model.version + 1))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+        .values(**values, version=model.version + 1)
+        .returning(*model.__table__.c))).first()
+    if row is None:
         raise Conflict("The record was changed by someone else; reload it and try again.",
                        field="version")
+    return row
 
 
 async def flush_unique(session: AsyncSession, message: str, field: str) -> None:
