@@ -1,8 +1,11 @@
 """The policy as stored: installing the default policy files, its version, loading it."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import casbin
 from casbin_async_sqlalchemy_adapter import Adapter
-from sqlalchemy import select
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from authz.policy import MODEL_PATH, default_policy_files
@@ -46,3 +49,26 @@ async def load_enforcer(engine: AsyncEngine) -> casbin.AsyncEnforcer:
     enforcer = casbin.AsyncEnforcer(str(MODEL_PATH), adapter)
     await enforcer.load_policy()
     return enforcer
+
+
+def _matches(ptype: str, values: Sequence[str]) -> Any:
+    columns = [CasbinRule.v0, CasbinRule.v1, CasbinRule.v2, CasbinRule.v3]
+    return and_(CasbinRule.ptype == ptype,
+                *(column == value for column, value in zip(columns, values, strict=False)))
+
+
+async def rule_ids(session: AsyncSession, ptype: str, values: Sequence[str]) -> list[int]:
+    """The ids of the stored lines equal to the rule ``ptype, *values``."""
+    return list(await session.scalars(select(CasbinRule.id).where(_matches(ptype, values))))
+
+
+async def remove_rules(session: AsyncSession, ids: Sequence[int]) -> None:
+    await session.execute(delete(CasbinRule).where(CasbinRule.id.in_(ids)))
+
+
+async def raise_version(session: AsyncSession) -> int:
+    """Count one change of the policy; the new version."""
+    result = await session.execute(
+        update(PolicyState).where(PolicyState.id == 1)
+        .values(version=PolicyState.version + 1).returning(PolicyState.version))
+    return int(result.scalar_one())

@@ -4,18 +4,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-
 from authz.compiled import Grant
 from authz.scope import Scope
-from db.models import AdjustmentCase, Appeal, Cadre, CaseStep, FollowUp
+from db.models import AdjustmentCase, Appeal, Cadre, CaseStep
+from db.repositories import cases as case_repository
+from db.repositories.records import update_versioned, visible_cadres
 from db.uow import UnitOfWork
 from domain import appeals as rules
 from domain.cases import Post, apply_disposition, check_disposition
 from domain.enums import AppealOutcome, AppealStatus, CaseStage, Disposition
 from domain.errors import InvalidInput, NotFound
 from workflows.cases import visible_case
-from workflows.records import update_versioned, visible_cadres
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,7 @@ async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
 async def _visible_appeal(uow: UnitOfWork, scope: Scope,
                           appeal_id: int) -> tuple[Any, Any, frozenset[Grant]]:
     # The row filter is in the statement: a hidden appeal and a missing one are one path.
-    appeal = await uow.session.scalar(
-        select(Appeal).join(AdjustmentCase, AdjustmentCase.id == Appeal.case_id)
-        .join(Cadre, Cadre.id == AdjustmentCase.cadre_id)
-        .where(Appeal.id == appeal_id, visible_cadres(scope)))
+    appeal = await case_repository.get_appeal(uow.session, appeal_id, visible_cadres(scope))
     if appeal is None:
         raise NotFound(f"No appeal with id {appeal_id}.", field="id")
     case, grants = await visible_case(uow, scope, appeal.case_id)
@@ -152,5 +148,4 @@ async def _redo_post(uow: UnitOfWork, case: Any, outcome: AppealOutcome,
     cadre.updated_at = now
     if outcome is AppealOutcome.REVOKED:
         # The decision is withdrawn: nothing is left to follow up.
-        await uow.session.execute(update(FollowUp).where(FollowUp.case_id == case.id)
-                                  .values(closed_at=now))
+        await case_repository.close_follow_ups(uow.session, case.id, now)

@@ -28,13 +28,14 @@ from db.models import (
 )
 from db.queries import fetch_all
 from db.queries.cadres import CADRE_COLUMNS
+from db.repositories.records import flush_unique, visible_cadre
 from db.uow import UnitOfWork
 from domain import evaluations as evaluation_rules
 from domain import followups as rules
 from domain import ids, promotion
 from domain.enums import EvaluationPeriod, Grade
 from domain.errors import Conflict, NotFound
-from workflows.records import Written, flush_unique, visible_cadre
+from workflows.records import Written
 
 
 async def grant_award(uow: UnitOfWork, scope: Scope, cadre_id: int, title: str, year: int,

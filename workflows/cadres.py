@@ -4,16 +4,17 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from authz.scope import Scope
 from db import audit
-from db.models import Cadre, Unit
+from db.models import Cadre
+from db.repositories import cadres as cadre_repository
+from db.repositories import units
+from db.repositories.records import flush_unique, update_versioned, visible_cadre
 from db.uow import UnitOfWork
 from domain import cadres as rules
 from domain.enums import CadreStatus, Gender, LeadershipRole, Rank
 from domain.errors import Conflict, InvalidInput, NotFound
-from workflows.records import Written, flush_unique, update_versioned, visible_cadre
+from workflows.records import Written
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class CadreChanges:
 
 
 async def _require_unit(uow: UnitOfWork, unit_id: int) -> None:
-    if await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id)) is None:
+    if not await units.exists(uow.session, unit_id):
         raise NotFound(f"No unit with id {unit_id}.", field="unitId")
 
 
@@ -82,7 +83,7 @@ async def _record_clash(uow: UnitOfWork, scope: Scope, id_number: str, now: date
     """
 
     async def record() -> None:
-        holder = await uow.session.scalar(select(Cadre.id).where(Cadre.id_number == id_number))
+        holder = await cadre_repository.holder_of(uow.session, id_number)
         await audit.record(uow.session, actor=scope.principal, operation="createCadreRefused",
                            record_type="Cadre", record_ids=[holder] if holder else [],
                            fields=["idNumber"], at=now)

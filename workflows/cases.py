@@ -9,19 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-
 from authz.compiled import Grant
 from authz.scope import Scope
-from db.models import AdjustmentCase, Cadre, CaseFinding, CaseStep, Finding
+from db.models import AdjustmentCase, Cadre, CaseFinding, CaseStep
 from db.queries import cases as case_queries
+from db.repositories import cases as case_repository
+from db.repositories.records import flush_unique, update_versioned, visible_cadre, visible_cadres
 from db.uow import UnitOfWork
 from domain import cases as rules
 from domain import duties
-from domain.enums import CaseStage, Disposition, FindingStatus
+from domain.enums import CaseStage, Disposition
 from domain.errors import Conflict, InvalidInput, NotFound
 from workflows.followups import open_follow_up
-from workflows.records import flush_unique, update_versioned, visible_cadre, visible_cadres
 
 
 @dataclass(frozen=True)
@@ -64,15 +63,11 @@ async def open_case(uow: UnitOfWork, scope: Scope, cadre_id: int, finding_ids: l
     ids = sorted(set(finding_ids))
     if not ids:
         raise InvalidInput("Link at least one confirmed finding.", field="findingIds")
-    confirmed = set(await uow.session.scalars(
-        select(Finding.id).where(Finding.id.in_(ids), Finding.cadre_id == cadre.id,
-                                 Finding.status == FindingStatus.CONFIRMED)))
+    confirmed = await case_repository.list_confirmed_findings(uow.session, cadre.id, ids)
     if confirmed != set(ids):
         raise InvalidInput("Every linked finding must be a confirmed finding against this "
                            "cadre.", field="findingIds")
-    open_case_id = await uow.session.scalar(
-        select(AdjustmentCase.id).where(AdjustmentCase.cadre_id == cadre.id,
-                                        AdjustmentCase.stage != CaseStage.CLOSED))
+    open_case_id = await case_repository.get_open_case_id(uow.session, cadre.id)
     if open_case_id is not None:
         raise Conflict(f"The cadre already has an open case ({open_case_id}).", field="cadreId")
     case = AdjustmentCase(cadre_id=cadre.id, stage=CaseStage.VERIFICATION,
@@ -147,10 +142,7 @@ async def _carry_out(uow: UnitOfWork, case: Any, now: datetime) -> None:
     assert cadre is not None and case.disposition is not None
     before = rules.Post(position=cadre.position, rank=cadre.rank, status=cadre.status)
     after = rules.apply_disposition(before, case.disposition, case.new_position)
-    await uow.session.execute(
-        update(AdjustmentCase).where(AdjustmentCase.id == case.id)
-        .values(previous_unit_id=cadre.unit_id, previous_position=before.position,
-                previous_rank=before.rank, previous_status=before.status))
+    await case_repository.keep_previous_post(uow.session, case.id, cadre)
     cadre.position, cadre.rank, cadre.status = after.position, after.rank, after.status
     cadre.version += 1
     cadre.updated_at = now

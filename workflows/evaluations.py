@@ -5,10 +5,11 @@ from datetime import datetime
 
 from authz.scope import Scope
 from db.models import Evaluation
+from db.repositories.records import flush_unique, visible_cadre, visible_record
 from db.uow import UnitOfWork
 from domain import evaluations as rules
 from domain.enums import EvaluationPeriod, EvaluationSource, Grade
-from workflows.records import Written, flush_unique, visible_cadre, visible_record
+from workflows.records import Written
 
 
 @dataclass(frozen=True)

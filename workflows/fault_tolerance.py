@@ -14,12 +14,13 @@ from sqlalchemy import Row, select
 from authz.compiled import Grant
 from authz.scope import Scope
 from db.models import Cadre, FaultToleranceReview, Finding, FindingStatement, ToleranceItem
+from db.repositories.records import flush_unique, visible_record
 from db.uow import UnitOfWork
 from domain import fault_tolerance as rules
 from domain import ids
 from domain.enums import ReviewOutcome, ToleranceListKind
 from domain.errors import NotFound
-from workflows.records import Written, flush_unique, visible_record
+from workflows.records import Written
 
 REVIEW_FIELDS = ["outcome", "item_code", "reasoning"]
 STATEMENT_FIELDS = ["text"]

@@ -5,11 +5,12 @@ from datetime import datetime
 
 from authz.scope import Scope
 from db.models import Finding, NegativeListItem
+from db.repositories.records import update_versioned, visible_cadre, visible_record
 from db.uow import UnitOfWork
 from domain import findings as rules
 from domain.enums import FindingSource, FindingStatus
 from domain.errors import NotFound
-from workflows.records import Written, update_versioned, visible_cadre, visible_record
+from workflows.records import Written
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from authz.scope import Scope
 from db.models import Cadre, FollowUp, FollowUpCheck, Retraining
 from db.queries import fetch_all
+from db.repositories.records import flush_unique
 from db.uow import UnitOfWork
 from domain import followups as rules
 from domain import ids
 from domain.errors import NotFound
-from workflows.records import flush_unique
 
 
 async def open_follow_up(session: AsyncSession, case_id: int, cadre_id: int, now: datetime,

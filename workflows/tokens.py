@@ -7,17 +7,17 @@ the caller once and stored only as a hash (`authz.tokens.hash_secret`).
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
-
 from authz import tokens
 from authz.scope import Scope
-from db.models import PartnerToken, PersistedOperation, TokenOperation, Unit
+from db.models import PartnerToken, PersistedOperation, TokenOperation
 from db.queries import tokens as token_queries
+from db.repositories import tokens as token_repository
+from db.repositories import units
+from db.repositories.records import flush_unique
 from db.uow import UnitOfWork
 from domain import limits
 from domain.budgets import check_limits
 from domain.errors import Conflict, InvalidInput, NotFound
-from workflows.records import flush_unique
 
 #: Why a partner with the given scopes may not run an operation's text (None: he may).
 OperationCheck = Callable[[str, frozenset[str]], str | None]
@@ -59,7 +59,7 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
     limits = check_limits(budget or {})
     units = await _existing_units(uow, unit_ids)
     hashes = await _checked_operations(uow, operations, granted, check)
-    if await uow.session.scalar(select(PartnerToken.id).where(PartnerToken.name == name)):
+    if await token_repository.name_taken(uow.session, name):
         raise Conflict("A token of that name exists.", field="name")
     secret = tokens.new_secret()
     token = PartnerToken(name=name, agency=agency, secret_hash=tokens.hash_secret(secret),
@@ -86,11 +86,7 @@ async def revoke_partner_token(uow: UnitOfWork, scope: Scope, token_id: int,
     """
     uow.authorize(scope, scope.global_grants, ["revoked_at"])
     await _token(uow, token_id)
-    result = await uow.session.execute(
-        update(PartnerToken).where(PartnerToken.id == token_id,
-                                   PartnerToken.revoked_at.is_(None))
-        .values(revoked_at=now).execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not await token_repository.revoke(uow.session, token_id, now):
         raise Conflict("The token is revoked already.", field="id")
     await uow.complete([token_id], at=now)
     return token_id
@@ -175,7 +171,7 @@ async def _existing_units(uow: UnitOfWork, unit_ids: Sequence[int]) -> list[int]
     wanted = sorted(set(unit_ids))
     if not wanted or len(wanted) > MAX_ITEMS:
         raise InvalidInput(f"Give 1 to {MAX_ITEMS} units.", field="unitIds")
-    found = set(await uow.session.scalars(select(Unit.id).where(Unit.id.in_(wanted))))
+    found = await units.list_existing(uow.session, wanted)
     missing = [u for u in wanted if u not in found]
     if missing:
         raise NotFound(f"No unit with id {missing[0]}.", field="unitIds")

@@ -9,10 +9,10 @@ from api.resolvers.ids import decode_id, decode_time
 from api.selection import selected_names
 from api.types.cases import AdjustmentCase, Appeal, build_cases
 from db.queries import cases as case_queries
+from db.repositories.records import visible_cadres
 from domain import limits
 from domain.enums import AppealOutcome, CaseStage, Disposition
 from workflows import appeals, cases
-from workflows.records import visible_cadres
 
 
 @strawberry.input(description="Filters of the case list.")

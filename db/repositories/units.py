@@ -1,0 +1,22 @@
+"""Units, as the workflows look them up."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Unit
+
+
+async def exists(session: AsyncSession, unit_id: int) -> bool:
+    return await session.scalar(select(Unit.id).where(Unit.id == unit_id)) is not None
+
+
+async def get_id(session: AsyncSession, code: str) -> int | None:
+    """The id of the unit of ``code``, if any."""
+    return await session.scalar(select(Unit.id).where(Unit.code == code))
+
+
+async def list_existing(session: AsyncSession, unit_ids: Sequence[int]) -> set[int]:
+    """Those of ``unit_ids`` that exist."""
+    return set(await session.scalars(select(Unit.id).where(Unit.id.in_(unit_ids))))
