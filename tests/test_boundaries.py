@@ -1,8 +1,9 @@
-"""The layers keep to their places: read from the sources, not from a running server.
+"""The layers keep to their places, read from the sources.
 
-`authz/` decides from the policy and imports nothing of `db/`; `workflows/` speak the
-domain's names: the API's names (a ``Type.field`` of the schema, a mutation's name) are
-formed in `api/` (the declarations of `api.writes`) and `authz/` (the policy's keys).
+`authz/` decides from the policy and imports nothing of `db/`. `workflows/` hold rules
+and no SQL (their statements live in `db.repositories`), and speak the domain's names:
+the API's names (a ``Type.field`` of the schema, a mutation's name) are formed in `api/`
+(the declarations of `api.writes`) and in `authz/` (the policy's keys).
 """
 
 import ast
@@ -55,6 +56,15 @@ def test_no_module_of_authz_imports_db():
 def test_no_module_of_workflows_holds_a_graphql_name():
     names = _graphql_names()
     offenders = {path.name: sorted(_strings(path) & names) for path in _modules("workflows")}
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_no_module_of_workflows_writes_sql():
+    # The session's type may be named; statements are built in db/ only.
+    offenders = {path.name: sorted(name for name in _imports(path)
+                                   if name.startswith("sqlalchemy")
+                                   and name != "sqlalchemy.ext.asyncio")
+                 for path in _modules("workflows")}
     assert {name: found for name, found in offenders.items() if found} == {}
 
 

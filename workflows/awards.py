@@ -6,34 +6,25 @@ appointed cases with their appeals, awards and their units' grades; the rules of
 `domain.promotion` then run in Python.
 """
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.scope import Scope
 from db.models import (
-    AdjustmentCase,
-    Appeal,
     Award,
-    Cadre,
-    Evaluation,
-    FaultToleranceReview,
-    Finding,
-    Unit,
     UnitEvaluation,
 )
-from db.queries import fetch_all
-from db.queries.cadres import CADRE_COLUMNS
+from db.repositories import promotion as promotion_repository
+from db.repositories import units
 from db.repositories.records import flush_unique, visible_cadre
 from db.uow import UnitOfWork
 from domain import evaluations as evaluation_rules
 from domain import followups as rules
 from domain import ids, promotion
-from domain.enums import EvaluationPeriod, Grade
+from domain.enums import Grade
 from domain.errors import Conflict, NotFound
 from workflows.records import Written
 
@@ -59,16 +50,14 @@ async def record_unit_evaluation(uow: UnitOfWork, scope: Scope, unit_id: int, ye
                                  grade: Grade, now: datetime) -> Written[UnitEvaluation]:
     """Record a unit's own annual grade; one per unit and year (a second is CONFLICT)."""
     evaluation_rules.check_year(year, now.year)
-    if (not ids.in_range(unit_id)
-            or await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id)) is None):
+    if not ids.in_range(unit_id) or not await units.exists(uow.session, unit_id):
         raise NotFound(f"No unit with id {unit_id}.", field="unitId")
     grants = scope.unit_grants.get(unit_id, frozenset())
     uow.authorize(scope, grants, ["year", "grade"])
     clash = "The unit already has a grade for that year."
     # Checked first so that the usual refusal leaves the transaction usable; the unique
     # constraint still decides between two concurrent writers.
-    if await uow.session.scalar(select(UnitEvaluation.id).where(
-            UnitEvaluation.unit_id == unit_id, UnitEvaluation.year == year)) is not None:
+    if await units.has_grade(uow.session, unit_id, year):
         raise Conflict(clash, field="year")
     row = UnitEvaluation(unit_id=unit_id, year=year, grade=grade)
     uow.session.add(row)
@@ -85,7 +74,7 @@ Rank = Callable[[Iterable[promotion.CadreRecord], datetime, promotion.CoolingOff
 
 async def promotion_candidates(session: AsyncSession, scope: Scope, unit_ids: Iterable[int],
                                now: datetime, cooling_off: promotion.CoolingOff
-                               ) -> list[tuple[Row[Any], promotion.Candidate]]:
+                               ) -> list[tuple[Any, promotion.Candidate]]:
     """Rule 4 over the cadres of ``unit_ids`` the caller may see: (cadre row, candidate)."""
     return await _candidates(session, scope, unit_ids, now, cooling_off,
                              promotion.promotion_candidates)
@@ -93,7 +82,7 @@ async def promotion_candidates(session: AsyncSession, scope: Scope, unit_ids: It
 
 async def reinstatement_candidates(session: AsyncSession, scope: Scope, unit_ids: Iterable[int],
                                    now: datetime, cooling_off: promotion.CoolingOff
-                                   ) -> list[tuple[Row[Any], promotion.Candidate]]:
+                                   ) -> list[tuple[Any, promotion.Candidate]]:
     """Rule 5 over the cadres of ``unit_ids`` the caller may see: (cadre row, candidate)."""
     return await _candidates(session, scope, unit_ids, now, cooling_off,
                              promotion.reinstatement_candidates)
@@ -101,55 +90,22 @@ async def reinstatement_candidates(session: AsyncSession, scope: Scope, unit_ids
 
 async def _candidates(session: AsyncSession, scope: Scope, unit_ids: Iterable[int],
                       now: datetime, cooling_off: promotion.CoolingOff,
-                      rank: Rank) -> list[tuple[Row[Any], promotion.Candidate]]:
+                      rank: Rank) -> list[tuple[Any, promotion.Candidate]]:
     units = sorted(set(unit_ids))
     if not units:
         return []
-    in_scope = (Cadre.unit_id.in_(units),
-                scope.rows("Candidate", Cadre.unit_id, Cadre.id, field="rank"))
-    cadres = await fetch_all(session, select(*CADRE_COLUMNS).where(*in_scope)
-                             .order_by(Cadre.id))
+    cadres = await promotion_repository.list_cadres(session, units, scope)
     if not cadres:
         return []
-    ids = select(Cadre.id).where(*in_scope)
-    facts = await _facts(session, ids, units)
+    rows = await promotion_repository.list_facts(session, units, scope)
+    facts = {kind: {key: [_FACT[kind](row) for row in found] for key, found in by_key.items()}
+             for kind, by_key in rows.items()}
     records = [_record(row, facts) for row in cadres]
     by_id = {row.id: row for row in cadres}
     return [(by_id[c.cadre_id], c) for c in rank(records, now, cooling_off)]
 
 
-def _queries(ids: Select, units: Sequence[int]) -> dict[str, Select]:
-    return {
-        "grades": select(Evaluation.cadre_id, Evaluation.year, Evaluation.grade,
-                         Evaluation.score)
-        .where(Evaluation.cadre_id.in_(ids), Evaluation.period == EvaluationPeriod.ANNUAL),
-        "findings": select(Finding.cadre_id, Finding.reported_at, Finding.status,
-                           FaultToleranceReview.outcome)
-        .outerjoin(FaultToleranceReview, FaultToleranceReview.finding_id == Finding.id)
-        .where(Finding.cadre_id.in_(ids)),
-        "cases": select(AdjustmentCase.cadre_id, AdjustmentCase.disposition,
-                        AdjustmentCase.appointed_at, Appeal.outcome)
-        .outerjoin(Appeal, Appeal.case_id == AdjustmentCase.id)
-        .where(AdjustmentCase.cadre_id.in_(ids), AdjustmentCase.appointed_at.is_not(None)),
-        "awards": select(Award.cadre_id, Award.year).where(Award.cadre_id.in_(ids)),
-        "units": select(UnitEvaluation.unit_id, UnitEvaluation.year, UnitEvaluation.grade)
-        .where(UnitEvaluation.unit_id.in_(units)),
-    }
-
-
-async def _facts(session: AsyncSession, ids: Select,
-                 units: Sequence[int]) -> dict[str, dict[int, list[Any]]]:
-    """Per kind of fact, the facts by cadre id (unit grades: by unit id)."""
-    facts: dict[str, dict[int, list[Any]]] = {}
-    for kind, query in _queries(ids, units).items():
-        grouped: dict[int, list[Any]] = defaultdict(list)
-        for row in await fetch_all(session, query):
-            grouped[row[0]].append(_FACT[kind](row))
-        facts[kind] = grouped
-    return facts
-
-
-_FACT: dict[str, Callable[[Row[Any]], Any]] = {
+_FACT: dict[str, Callable[[Any], Any]] = {
     "grades": lambda r: promotion.AnnualGrade(year=r.year, grade=r.grade, score=r.score),
     "findings": lambda r: promotion.FindingFact(reported_at=r.reported_at, status=r.status,
                                                 review=r.outcome),
@@ -160,7 +116,7 @@ _FACT: dict[str, Callable[[Row[Any]], Any]] = {
 }
 
 
-def _record(row: Row[Any], facts: dict[str, dict[int, list[Any]]]) -> promotion.CadreRecord:
+def _record(row: Any, facts: dict[str, dict[int, list[Any]]]) -> promotion.CadreRecord:
     unit_grades = facts["units"].get(row.unit_id, [])
     return promotion.CadreRecord(
         cadre_id=row.id, status=row.status, grades=facts["grades"].get(row.id, []),

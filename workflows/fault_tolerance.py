@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
-
 from authz.compiled import Grant
 from authz.scope import Scope
-from db.models import Cadre, FaultToleranceReview, Finding, FindingStatement, ToleranceItem
+from db.models import FaultToleranceReview, Finding, FindingStatement, ToleranceItem
+from db.repositories import tolerance
 from db.repositories.records import flush_unique, visible_record
 from db.uow import UnitOfWork
 from domain import fault_tolerance as rules
@@ -73,9 +72,8 @@ async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
     text = rules.check_reasoning(reasoning)
     finding, grants = await _visible_finding(uow, scope, finding_id)
     uow.authorize(scope, grants, REVIEW_FIELDS)
-    reviewed = await uow.session.scalar(
-        select(FaultToleranceReview.id).where(FaultToleranceReview.finding_id == finding.id))
-    rules.check_reviewable(finding.status, reviewed is not None)
+    rules.check_reviewable(finding.status,
+                           await tolerance.is_reviewed(uow.session, finding.id))
     row = await _cited_item(uow, item_code)
     item = rules.CitedItem(code=row.code, kind=row.kind, active=row.active) if row else None
     rules.check_citation(outcome, item)
@@ -117,36 +115,18 @@ async def submit_finding_statement(uow: UnitOfWork, scope: Scope, finding_id: in
 
 async def tolerance_list(uow: UnitOfWork, kind: ToleranceListKind | None) -> Sequence[Any]:
     """Items of the positive and negative lists (withdrawn ones included), by kind and code."""
-    # Kinds are stored as text: descending puts POSITIVE before NEGATIVE.
-    query = select(ToleranceItem).order_by(ToleranceItem.kind.desc(), ToleranceItem.code)
-    if kind is not None:
-        query = query.where(ToleranceItem.kind == kind)
-    return (await uow.session.scalars(query)).all()
+    return await tolerance.list_items(uow.session, kind)
 
 
-async def read_review(uow: UnitOfWork, scope: Scope, finding_id: int) -> Row | None:
+async def read_review(uow: UnitOfWork, scope: Scope, finding_id: int) -> Any:
     """The review of a finding with its cited item, if the caller may read it."""
     if not ids.in_range(finding_id):
         return None
-    query = (
-        select(FaultToleranceReview, ToleranceItem, Cadre.unit_id, Cadre.id.label("cadre_id"))
-        .join(Finding, Finding.id == FaultToleranceReview.finding_id)
-        .join(Cadre, Cadre.id == Finding.cadre_id)
-        .outerjoin(ToleranceItem, ToleranceItem.code == FaultToleranceReview.item_code)
-        .where(FaultToleranceReview.finding_id == finding_id,
-               scope.rows("FaultToleranceReview", Cadre.unit_id, Cadre.id)))
-    return (await uow.session.execute(query)).first()
+    return await tolerance.get_review(uow.session, scope, finding_id)
 
 
-async def list_statements(uow: UnitOfWork, scope: Scope, finding_id: int) -> Sequence[Row]:
+async def list_statements(uow: UnitOfWork, scope: Scope, finding_id: int) -> Sequence[Any]:
     """Statements on a finding the caller may read, oldest first."""
     if not ids.in_range(finding_id):
         return []
-    query = (
-        select(FindingStatement, Cadre.unit_id, Cadre.id.label("cadre_id"))
-        .join(Finding, Finding.id == FindingStatement.finding_id)
-        .join(Cadre, Cadre.id == Finding.cadre_id)
-        .where(FindingStatement.finding_id == finding_id,
-               scope.rows("FindingStatement", Cadre.unit_id, Cadre.id))
-        .order_by(FindingStatement.submitted_at, FindingStatement.id))
-    return (await uow.session.execute(query)).all()
+    return await tolerance.list_statements(uow.session, scope, finding_id)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Unit
+from db.models import Unit, UnitEvaluation
 
 
 async def exists(session: AsyncSession, unit_id: int) -> bool:
@@ -20,3 +20,9 @@ async def get_id(session: AsyncSession, code: str) -> int | None:
 async def list_existing(session: AsyncSession, unit_ids: Sequence[int]) -> set[int]:
     """Those of ``unit_ids`` that exist."""
     return set(await session.scalars(select(Unit.id).where(Unit.id.in_(unit_ids))))
+
+
+async def has_grade(session: AsyncSession, unit_id: int, year: int) -> bool:
+    """Whether the unit's own grade for ``year`` is recorded."""
+    return await session.scalar(select(UnitEvaluation.id).where(
+        UnitEvaluation.unit_id == unit_id, UnitEvaluation.year == year)) is not None
