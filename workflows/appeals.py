@@ -15,6 +15,7 @@ from domain.cases import Post, apply_disposition, check_disposition
 from domain.enums import AppealOutcome, AppealStatus, CaseStage, Disposition
 from domain.errors import InvalidInput, NotFound
 from workflows.cases import visible_case
+from workflows.records import Written
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,15 @@ class Revision:
 
 
 async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
-                      now: datetime) -> int:
-    """The cadre appeals against the decision in his own case (申诉), within 30 days."""
+                      now: datetime) -> Written[Any]:
+    """The cadre appeals against the decision in his own case (申诉), within 30 days.
+
+    Returns the case, as the case reads give it (the appeal is its child)."""
     case, grants = await visible_case(uow, scope, case_id, field="caseId")
     uow.authorize(scope, grants, ["grounds"])
     text = rules.check_filing(case.stage, case.notified_at, now, grounds)
-    await update_versioned(uow.session, AdjustmentCase, case.id, case.version,
-                           {"stage": CaseStage.APPEAL})
+    written = await update_versioned(uow.session, AdjustmentCase, case.id, case.version,
+                                     {"stage": CaseStage.APPEAL})
     appeal = Appeal(case_id=case.id, filed_by=scope.principal.user_id, filed_at=now,
                     grounds=text, status=AppealStatus.FILED, extended=False, version=1)
     uow.session.add(appeal)
@@ -41,7 +44,7 @@ async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
                              documents=[]))
     await uow.session.flush()
     await uow.complete([appeal.id, case.id], at=now)
-    return appeal.id
+    return Written(case_repository.case_view(written, case.cadre_unit_id), grants)
 
 
 async def _visible_appeal(uow: UnitOfWork, scope: Scope,
@@ -55,8 +58,8 @@ async def _visible_appeal(uow: UnitOfWork, scope: Scope,
 
 
 async def accept_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
-                        now: datetime) -> int:
-    """Accept an appeal for review; the decision falls due 60 days later."""
+                        now: datetime) -> Written[Any]:
+    """Accept an appeal for review; the decision falls due 60 days later; returns its case."""
     appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
     uow.authorize(scope, grants, ["status", "due_at"])
     _check_reviewer(scope, case)
@@ -65,12 +68,12 @@ async def accept_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
                            {"status": AppealStatus.ACCEPTED, "accepted_at": now,
                             "due_at": rules.decision_due(now)})
     await uow.complete([appeal.id], at=now)
-    return appeal.id
+    return Written(case, grants)
 
 
 async def extend_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
-                        days: int, now: datetime) -> int:
-    """Extend the decision's due date once, by at most 30 days."""
+                        days: int, now: datetime) -> Written[Any]:
+    """Extend the decision's due date once, by at most 30 days; returns its case."""
     appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
     uow.authorize(scope, grants, ["due_at"])
     _check_reviewer(scope, case)
@@ -79,13 +82,15 @@ async def extend_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
     await update_versioned(uow.session, Appeal, appeal.id, version,
                            {"due_at": due, "extended": True})
     await uow.complete([appeal.id], at=now)
-    return appeal.id
+    return Written(case, grants)
 
 
 async def decide_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
                         outcome: AppealOutcome, note: str | None,
-                        revision: Revision | None, now: datetime) -> int:
-    """Decide an appeal: uphold, revise or revoke the decision; the case closes."""
+                        revision: Revision | None, now: datetime) -> Written[Any]:
+    """Decide an appeal: uphold, revise or revoke the decision; the case closes.
+
+    Returns the case as closed, under the unit its cadre serves in afterwards."""
     appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
     uow.authorize(scope, grants, ["outcome", "decision_note"])
     _check_reviewer(scope, case)
@@ -113,12 +118,16 @@ async def decide_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
     case_values: dict[str, Any] = {"stage": CaseStage.CLOSED, "closed_at": now}
     if disposition is not None:
         case_values.update(disposition=disposition, new_position=new_position)
-    await update_versioned(uow.session, AdjustmentCase, case.id, case.version, case_values)
+    closed = await update_versioned(uow.session, AdjustmentCase, case.id, case.version,
+                                    case_values)
     uow.session.add(CaseStep(case_id=case.id, stage=CaseStage.CLOSED,
                              actor_id=scope.principal.user_id, at=now, note=text,
                              documents=[]))
     await uow.complete([appeal.id, case.id, case.cadre_id], at=now)
-    return appeal.id
+    unit_id = (case.previous_unit_id if outcome is AppealOutcome.REVOKED
+               and case.previous_unit_id is not None else case.cadre_unit_id)
+    return Written(case_repository.case_view(closed, unit_id),
+                   scope.cadre_grants(unit_id, case.cadre_id))
 
 
 def _check_reviewer(scope: Scope, case: Any) -> None:

@@ -21,6 +21,7 @@ from domain import duties
 from domain.enums import CaseStage, Disposition
 from domain.errors import Conflict, InvalidInput, NotFound
 from workflows.followups import open_follow_up
+from workflows.records import Written
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,10 @@ async def visible_case(uow: UnitOfWork, scope: Scope, case_id: int,
 
 
 async def open_case(uow: UnitOfWork, scope: Scope, cadre_id: int, finding_ids: list[int],
-                    note: str | None, documents: list[str], now: datetime) -> int:
-    """Open the procedure for a cadre, on confirmed findings against him (核实认定)."""
+                    note: str | None, documents: list[str], now: datetime) -> Written[Any]:
+    """Open the procedure for a cadre, on confirmed findings against him (核实认定).
+
+    Returns the case as opened, as the case reads give it."""
     cadre = await visible_cadre(uow.session, scope, cadre_id)
     uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["stage"])
     duties.check_not_about_self(scope.principal.cadre_id, cadre.id)
@@ -79,13 +82,19 @@ async def open_case(uow: UnitOfWork, scope: Scope, cadre_id: int, finding_ids: l
     uow.session.add(CaseStep(case_id=case.id, stage=CaseStage.VERIFICATION,
                              actor_id=scope.principal.user_id, at=now, note=text,
                              documents=refs))
-    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["finding_ids"])
+    grants = scope.cadre_grants(cadre.unit_id, cadre.id)
+    uow.authorize(scope, grants, ["finding_ids"])
     await uow.complete([case.id, cadre.id], at=now)
-    return case.id
+    opened = {"id": case.id, "cadre_id": cadre.id, "stage": CaseStage.VERIFICATION,
+              "opened_by": scope.principal.user_id, "opened_at": now, "version": 1}
+    return Written(case_repository.case_view(opened, cadre.unit_id), grants)
 
 
-async def advance_case(uow: UnitOfWork, scope: Scope, step: Step, now: datetime) -> int:
-    """Move a case one step forward; DECISION, TALK and APPOINTMENT carry their rules."""
+async def advance_case(uow: UnitOfWork, scope: Scope, step: Step,
+                       now: datetime) -> Written[Any]:
+    """Move a case one step forward; DECISION, TALK and APPOINTMENT carry their rules.
+
+    Returns the case as written, as the case reads give it."""
     case, grants = await visible_case(uow, scope, step.case_id)
     written = ["stage"]
     if step.stage is CaseStage.DECISION:
@@ -100,15 +109,15 @@ async def advance_case(uow: UnitOfWork, scope: Scope, step: Step, now: datetime)
     refs = rules.check_documents(list(step.documents))
     values = await _stage_values(uow, scope, case, step, now)
     uow.authorize(scope, grants, values)
-    await update_versioned(uow.session, AdjustmentCase, case.id, step.version,
-                           {"stage": step.stage, **values})
+    written_row = await update_versioned(uow.session, AdjustmentCase, case.id, step.version,
+                                         {"stage": step.stage, **values})
     if step.stage is CaseStage.APPOINTMENT:
         await _carry_out(uow, case, now)
     uow.session.add(CaseStep(case_id=case.id, stage=step.stage,
                              actor_id=scope.principal.user_id, at=now, note=note,
                              documents=refs))
     await uow.complete([case.id, case.cadre_id], at=now)
-    return case.id
+    return Written(case_repository.case_view(written_row, case.cadre_unit_id), grants)
 
 
 async def _stage_values(uow: UnitOfWork, scope: Scope, case: Any, step: Step,

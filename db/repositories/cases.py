@@ -1,8 +1,9 @@
 """Adjustment cases and their appeals, as the workflows read and write them (the case view
 the API reads is `db.queries.cases`)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
@@ -47,3 +48,12 @@ async def get_appeal(session: AsyncSession, appeal_id: int,
 async def close_follow_ups(session: AsyncSession, case_id: int, now: datetime) -> None:
     await session.execute(update(FollowUp).where(FollowUp.case_id == case_id)
                           .values(closed_at=now))
+
+
+def case_view(values: Any, cadre_unit_id: int) -> SimpleNamespace:
+    """A case as the case reads give it (`db.queries.cases.CASE_COLUMNS`), from a row or a
+    mapping of the columns written (those not given are None)."""
+    get = values.get if isinstance(values, Mapping) else (lambda name: getattr(values, name))
+    return SimpleNamespace(**{column.name: get(column.name)
+                              for column in AdjustmentCase.__table__.c},
+                           cadre_unit_id=cadre_unit_id)
