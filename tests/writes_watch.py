@@ -131,9 +131,13 @@ def _on_execute(state: Any) -> None:
 def _on_flush(session: Session, _context: Any) -> None:
     for obj in session.new:
         mapper = inspect(obj).mapper
-        names = {attr.columns[0].name for attr in mapper.column_attrs
-                 if getattr(obj, attr.key) is not None}
-        WATCH.changed(session, mapper.local_table.name, names)  # type: ignore[union-attr]
+        table = mapper.local_table.name  # type: ignore[union-attr]
+        values = {attr.columns[0].name: getattr(obj, attr.key) for attr in mapper.column_attrs}
+        if table.startswith(TRAIL_PREFIX) and "operation" in values:
+            WATCH.audited(session, values)  # an event added as an object, not a statement
+            continue
+        WATCH.changed(session, table, {name for name, value in values.items()
+                                       if value is not None})
     for obj in session.dirty:
         state = inspect(obj)
         names = {attr.columns[0].name for attr in state.mapper.column_attrs

@@ -16,10 +16,15 @@ from sqlalchemy import text, update
 
 from api.schema import build_schema
 from api.writes import ADD_USER, WRITES
+from authz.compiled import compile_policy
+from authz.policy import memory_enforcer
+from authz.scope import Scope, UnitTree
 from authz.writes import UndeclaredWrite
 from db.engine import create_engine, create_sessionmaker
 from db.models import Award, Cadre
 from db.uow import UnitOfWork
+from domain.enums import Role
+from domain.principal import Holding, Principal
 from tests.api.test_mutations import CREATE, UPDATE, cadre_input
 
 #: Operation → (record type, the fields its events list). None: the event lists the
@@ -71,6 +76,11 @@ PINNED: dict[str, tuple[str, frozenset[str] | None]] = {
     "registerPersistedOperation": ("PersistedOperation", frozenset({"name", "query"})),
     "allowPartnerOperations": ("PartnerToken", frozenset({"operations"})),
 }
+
+
+def _org_scope() -> Scope:
+    officer = Principal(user_id=1, username="org", holdings=(Holding(Role.ORG, 1),))
+    return Scope(officer, UnitTree([(1, None)]), compile_policy(memory_enforcer(), version=1))
 
 
 def test_every_mutation_of_the_schema_has_a_declaration():
@@ -170,3 +180,22 @@ async def test_a_mutation_through_the_api_is_watched_and_audited_as_declared(
     fields = row.fields if isinstance(row.fields, list) else json.loads(row.fields)
     assert (row.operation, row.record_type, fields) == ("updateCadre", "Cadre",
                                                        ["phone", "position"])
+
+
+async def test_a_change_rolled_back_in_its_savepoint_leaves_no_audit_event(database_url,
+                                                                          count_rows):
+    before = await count_rows("audit_events")
+    engine = create_engine(database_url)
+    try:
+        async with UnitOfWork(create_sessionmaker(engine), deferred=True) as uow:
+            uow.declare(WRITES["grantAward"])
+            with pytest.raises(RuntimeError):
+                async with uow.savepoint():
+                    uow.authorize(_org_scope(), frozenset({("org", "jurisdiction")}),
+                                  ["title", "year"])
+                    await uow.complete([1], at=datetime.now(UTC))
+                    raise RuntimeError("the field failed after its change")
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    assert await count_rows("audit_events") == before
