@@ -23,10 +23,10 @@ _CADRE_FIELDS = {"name": "name", "gender": "gender", "birth_date": "birthDate",
                  "rank": "rank", "leadership_role": "leadershipRole", "phone": "phone",
                  "status": "status"}
 _POST = ("Cadre.unit", "Cadre.position", "Cadre.rank", "Cadre.status")
-_FINDING_MOVE = {"status": "status", "verification_started_at": "verificationStartedAt",
-                 "concluded_at": "concludedAt"}
-_FINDING_MOVE_GUARDS: dict[str, tuple[str, ...]] = {"verification_started_at": (),
-                                                    "concluded_at": ()}
+#: Moving a finding is guarded by its status; the moment it moved comes with it.
+_VERIFYING = {"status": "status", "verification_started_at": "verificationStartedAt"}
+_CONCLUDING = {"status": "status", "concluded_at": "concludedAt"}
+_MOMENTS: dict[str, tuple[str, ...]] = {"verification_started_at": (), "concluded_at": ()}
 _CASE_VALUES = ("disposition", "notified_at", "new_position", "decided_by", "decided_at",
                 "appointed_at", "closed_at")
 _TOKEN_FIELDS = {"name": "name", "agency": "agency", "scopes": "scopes", "unit_ids": "unitIds",
@@ -41,7 +41,9 @@ def _all(writes: Iterable[Write]) -> dict[str, Write]:
 
 WRITES: dict[str, Write] = _all([
     Write("createCadre", "Cadre", "cadres", _CADRE_FIELDS),
-    Write("updateCadre", "Cadre", "cadres", _CADRE_FIELDS),
+    Write("updateCadre", "Cadre", "cadres",
+          {name: _CADRE_FIELDS[name] for name in ("name", "phone", "unit_id", "position", "rank",
+                                                  "leadership_role", "status")}),
     Write("recordEvaluation", "Evaluation", "evaluations",
           {"year": "year", "period": "period", "grade": "grade", "score": "score",
            "dimension_scores": "dimensionScores", "sources": "sources", "comment": "comment"},
@@ -53,10 +55,9 @@ WRITES: dict[str, Write] = _all([
           {"item_code": "item", "source": "source", "description": "description",
            "status": "status", "evidence": "evidence", "informant": "informant"},
           columns={"findings": _cols("cadre_id", "reported_at")}),
-    Write("startFindingVerification", "Finding", "findings", _FINDING_MOVE,
-          guards=_FINDING_MOVE_GUARDS),
-    Write("confirmFinding", "Finding", "findings", _FINDING_MOVE, guards=_FINDING_MOVE_GUARDS),
-    Write("dismissFinding", "Finding", "findings", _FINDING_MOVE, guards=_FINDING_MOVE_GUARDS),
+    Write("startFindingVerification", "Finding", "findings", _VERIFYING, guards=_MOMENTS),
+    Write("confirmFinding", "Finding", "findings", _CONCLUDING, guards=_MOMENTS),
+    Write("dismissFinding", "Finding", "findings", _CONCLUDING, guards=_MOMENTS),
     Write("openAdjustmentCase", "AdjustmentCase", "adjustment_cases",
           {"stage": "stage", "finding_ids": "findingIds"}, guards={"finding_ids": ()},
           columns={"adjustment_cases": _cols("cadre_id", "opened_by", "opened_at"),
