@@ -148,9 +148,15 @@ class UnitOfWork:
         """End a workflow's change: commit it now, or, deferred, flush it for `commit`.
 
         With ``at``, first notes the change's audit event on ``record_ids`` (see `note`).
+
+        Raises:
+            UndeclaredWrite: a change authorized under a declaration ends without its event.
         """
         if at is not None:
             self.note(record_ids or (), at=at, listed=listed)
+        elif self._actor is not None:
+            raise UndeclaredWrite(f"{self.declaration.operation if self.declaration else '?'} "
+                                  "completed a change without its audit event")
         if self._session is None:
             return
         if self.deferred:

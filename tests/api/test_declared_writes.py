@@ -195,3 +195,15 @@ async def test_a_change_rolled_back_in_its_savepoint_leaves_no_audit_event(datab
     finally:
         await engine.dispose()
     assert await count_rows("audit_events") == before
+
+
+async def test_completing_an_authorized_change_without_its_event_is_refused(database_url):
+    engine = create_engine(database_url)
+    try:
+        async with UnitOfWork(create_sessionmaker(engine), deferred=True) as uow:
+            uow.declare(WRITES["grantAward"])
+            uow.authorize(_org_scope(), frozenset({("org", "jurisdiction")}), ["title"])
+            with pytest.raises(UndeclaredWrite):
+                await uow.complete()
+    finally:
+        await engine.dispose()
