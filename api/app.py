@@ -66,11 +66,11 @@ from api.settings import Settings, get_settings
 from api.telemetry import Telemetry, instrument_engine, note_answer, note_operation
 from api.tracing import tracing_middleware
 from authz import scope as authz_scope
-from authz.principal import Principal
 from authz.tokens import is_operation_hash
 from db.engine import create_engine, create_sessionmaker, missing_session_limits
 from db.queries import tokens as token_queries
 from db.uow import UnitOfWork
+from domain.principal import Principal
 
 log = logging.getLogger("cadre.app")
 SHUTDOWN_STEP_SECONDS = 5

@@ -26,9 +26,9 @@ from api.errors import error_body
 from api.oidc import OidcIdentity, OidcVerifier, TokenRefused, unverified_issuer
 from api.settings import Settings
 from authz import tokens
-from authz.principal import PARTNER, Principal
 from db.queries import tokens as token_queries
 from db.queries import users as user_queries
+from domain.principal import PARTNER, Principal
 
 ALGORITHM = "HS256"
 #: The one answer to every bad credential: malformed, forged, expired, revoked or unknown.

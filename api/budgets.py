@@ -24,7 +24,6 @@ from strawberry.extensions import SchemaExtension
 
 from api.documents import DocumentCache
 from api.settings import Settings, get_settings
-from authz.principal import PARTNER, Principal
 from domain.budgets import (
     MEASURES,
     Budget,
@@ -35,6 +34,7 @@ from domain.budgets import (
 )
 from domain.enums import Role
 from domain.errors import InvalidInput
+from domain.principal import PARTNER, Principal
 
 CODE = "OPERATION_TOO_COMPLEX"
 #: How each measure is named in ``extensions.measure`` and in the messages.

@@ -52,8 +52,8 @@ def _fail(message: str) -> NoReturn:
 
 
 async def _install_defaults(session) -> None:  # noqa: ANN001
-    from authz.policy import install_default_policy
     from db.catalogue import install_catalogue
+    from db.policy_store import install_default_policy
 
     await install_default_policy(session)
     await install_catalogue(session)

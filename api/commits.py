@@ -10,6 +10,9 @@ GraphQL runs the root fields of a mutation one after the other, so each runs in 
 own savepoint: a field refused half way (a `DomainError` after some writes) rolls
 back its own writes only, and the fields that succeeded, and the audited reads of
 the answer, still commit.
+
+Each root mutation field also runs under its declaration (`api.writes`): what it may
+write and how its audit event reads; the events are appended at the commit point.
 """
 
 import inspect
@@ -20,20 +23,30 @@ import strawberry
 from graphql import GraphQLResolveInfo
 
 from api.reads import write_reads
+from api.writes import WRITES
+from authz.writes import Write
 
 
 def install_savepoints(schema: strawberry.Schema) -> None:
-    """Run every root mutation field of ``schema`` in its own savepoint."""
+    """Run every root mutation field of ``schema`` in its own savepoint, under its declaration.
+
+    Raises:
+        LookupError: a mutation field that `api.writes` does not declare.
+    """
     mutation_type = schema._schema.mutation_type
     if mutation_type is None:
         return
-    for field in mutation_type.fields.values():
+    undeclared = sorted(set(mutation_type.fields) - set(WRITES))
+    if undeclared:
+        raise LookupError(f"mutations without a declaration in api.writes: {undeclared}")
+    for name, field in mutation_type.fields.items():
         if field.resolve is not None:
-            field.resolve = _in_savepoint(field.resolve)
+            field.resolve = _in_savepoint(field.resolve, WRITES[name])
 
 
-def _in_savepoint(resolve: Callable[..., Any]) -> Callable[..., Any]:
+def _in_savepoint(resolve: Callable[..., Any], write: Write) -> Callable[..., Any]:
     async def resolve_in_savepoint(root: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        info.context.uow.declare(write)
         async with info.context.uow.savepoint():
             result = resolve(root, info, **kwargs)
             return await result if inspect.isawaitable(result) else result
@@ -65,6 +78,8 @@ async def commit_operation(context: Any, result: Any, *, mutation: bool) -> None
         # From here the change commits or fails on its own: a deadline cancelling the
         # commit half way could answer TIMEOUT for a change that stands.
         deadline.reschedule(None)
+    # The changes' audit events first, then the reads of the answer built on them.
+    await uow.append_events()
     reads = getattr(context, "reads", None)
     if reads:
         if result.errors and not mutation:

@@ -12,9 +12,9 @@ from api.policy_sync import LoadedPolicy, PolicyService
 from api.reads import ReadLog
 from api.settings import Settings
 from api.types.units import UnitIndex
-from authz.principal import Principal
 from authz.scope import Scope
 from db.uow import UnitOfWork
+from domain.principal import Principal
 
 
 @dataclass

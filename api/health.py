@@ -23,8 +23,8 @@ from starlette.responses import JSONResponse
 
 from api.policy_sync import PolicyService
 from api.settings import Settings
-from authz.policy import policy_version
 from db.migrate import alembic_config
+from db.policy_store import policy_version
 
 #: How long the database may take to answer a readiness probe.
 READY_TIMEOUT_SECONDS = 1.0

@@ -12,12 +12,14 @@ from api.partner_schema import partner_schema, partner_view, schema_problem
 from api.schema import build_schema
 from api.schema_views import filter_schema, readable_view, role_readable
 from api.user_cli import acting_admin
+from api.writes import WRITES
 from authz import tokens
 from authz.compiled import CompiledPolicy, compile_policy
-from authz.policy import load_enforcer, memory_enforcer, policy_version
+from authz.policy import memory_enforcer
 from authz.scope import Scope, UnitTree
 from db.engine import create_engine, create_sessionmaker
 from db.models import PartnerToken, Unit
+from db.policy_store import load_enforcer, policy_version
 from db.uow import UnitOfWork
 from domain.enums import Role
 from domain.errors import InvalidInput, NotFound
@@ -47,6 +49,7 @@ async def issue_partner(database_url: str, *, name: str, agency: str, scopes: Se
                 view = partner_schema(schema, policy, granted)
                 return view.vet(tokens.operation_hash(query), query)
 
+            uow.declare(WRITES["issuePartnerToken"])
             _, secret = await token_flows.issue_partner_token(
                 uow, Scope(admin, UnitTree([]), policy), name=name, agency=agency,
                 scopes=scopes, unit_ids=unit_ids, include_subunits=include_subunits,
@@ -83,6 +86,7 @@ async def register_operations(database_url: str, *, manifest: str, token_name: s
                 view = partner_schema(schema, policy, granted)
                 return view.vet(tokens.operation_hash(query), query)
 
+            uow.declare(WRITES["registerPersistedOperations"])
             return await manifests.register_manifest(
                 uow, Scope(admin, UnitTree([]), policy), manifest=manifest,
                 check=lambda query: schema_problem(schema._schema, query), token_id=token_id,

@@ -23,10 +23,10 @@ from api.http import Operation, Refused
 from api.partner_schema import MAX_TOKENS, PartnerSchema, partner_schema
 from api.policy_sync import LoadedPolicy
 from api.telemetry import note_operation
-from authz.principal import Principal
 from authz.scope import PartnerScope, Scope
 from authz.tokens import is_operation_hash
 from db.queries import tokens as token_queries
+from domain.principal import Principal
 
 NOT_FOUND = "No registered operation with this hash is assigned to this token."
 

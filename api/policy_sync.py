@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.types.units import UnitIndex
 from authz.compiled import CompiledPolicy, compile_policy
-from authz.policy import load_enforcer, policy_version
 from authz.scope import UnitTree
+from db.policy_store import load_enforcer, policy_version
 from db.queries import units as unit_queries
 
 log = logging.getLogger("cadre.policy")

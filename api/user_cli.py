@@ -9,15 +9,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.writes import ADD_USER, WRITES
 from authz.compiled import compile_policy
-from authz.policy import load_enforcer, policy_version
-from authz.principal import Holding, Principal
 from authz.scope import Scope, UnitTree
 from db.engine import create_engine, create_sessionmaker
+from db.policy_store import load_enforcer, policy_version
 from db.queries import users as user_queries
 from db.uow import UnitOfWork
 from domain.enums import Role
 from domain.errors import InvalidInput, NotFound
+from domain.principal import Holding, Principal
 from workflows import accounts
 from workflows import policy as policy_workflows
 
@@ -41,7 +42,9 @@ async def add_user(database_url: str, *, username: str, role: Role, unit_code: s
                                     await policy_version(uow.session))
             scope = Scope(actor, UnitTree([]), policy)
             now = datetime.now(UTC)
+            uow.declare(ADD_USER)
             await accounts.ensure_account(uow, scope, username, display_name, cadre_id, now)
+            uow.declare(WRITES["assignRole"])
             await policy_workflows.assign_role(uow, scope, username, role, unit_code, now)
     finally:
         await engine.dispose()

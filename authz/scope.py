@@ -16,9 +16,9 @@ from sqlalchemy import ColumnElement, false, or_, true
 
 from authz.compiled import CompiledPolicy, Grant
 from authz.explain import NOT_GRANTED
-from authz.principal import Principal
 from domain.enums import Role
 from domain.errors import Forbidden
+from domain.principal import Principal
 
 SELF: Grant = (Role.CADRE.value, "self")
 SELF_FINALISED: Grant = (Role.CADRE.value, "self_finalised")
@@ -111,6 +111,16 @@ class Scope:
         if self.own_cadre_id is not None and id_field in self.readable(frozenset({SELF})):
             conditions.append(cadre_column == self.own_cadre_id)
         return or_(*conditions) if conditions else false()
+
+    def rows(self, record_type: str, unit_column: Any, cadre_column: Any,
+             field: str = "id") -> ColumnElement[bool]:
+        """SQL condition selecting the rows of ``record_type`` whose ``field`` (its id,
+        unless named) this principal may read; the policy's name of it is formed here."""
+        return self.row_filter(f"{record_type}.{field}", unit_column, cadre_column)
+
+    def may_read(self, grants: frozenset[Grant], record_type: str, field: str = "id") -> bool:
+        """Whether ``field`` of ``record_type`` is readable under ``grants``."""
+        return f"{record_type}.{field}" in self.readable(grants)
 
     def can_read_system(self, id_field: str) -> bool:
         return id_field in self.readable(self.global_grants)

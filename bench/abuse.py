@@ -146,8 +146,8 @@ def budget_check_us() -> tuple[float, float]:
     from api.budgets import Admission, OperationBudgets
     from api.schema import build_schema
     from api.settings import Settings
-    from authz.principal import Holding, Principal
     from domain.enums import Role
+    from domain.principal import Holding, Principal
 
     schema = build_schema()
     settings = Settings()  # type: ignore[call-arg]

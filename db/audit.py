@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.principal import Principal
 from db.models import AuditEvent, AuditHead
 from domain.audit import ChainCheck, Event, StoredEvent, seal
+from domain.principal import Principal
 
 HEAD_ID = 1
 _EVENT_COLUMNS = (AuditEvent.id, AuditEvent.at, AuditEvent.actor, AuditEvent.role,

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.policy import install_default_policy
 from db.catalogue import CADRE_TYPE_LABELS, NEGATIVE_LIST, install_catalogue
 from db.models import (
     AdjustmentCase,
@@ -31,6 +30,7 @@ from db.models import (
     Unit,
     User,
 )
+from db.policy_store import install_default_policy
 from db.seed_procedure import build_procedure
 from domain.cadres import id_number_check_digit
 from domain.enums import (

@@ -6,20 +6,45 @@ A request's unit is *deferred*: a completed change is only flushed, and the requ
 commits once, with `commit`, after its answer (the payload read back, the audited
 reads) is built in the same transaction. So an answer says "done" exactly when the
 commit succeeded, and a commit that fails turns the whole answer into an error.
+
+A change is made under a declaration (`authz.writes.Write`, given by `declare`):
+workflows ask `authorize` for the rights to the names they write, and `complete` notes
+the audit event of the change; the events are appended at the commit point, in the
+order of the changes, so no change commits without its event and no event outlives a
+change rolled back (a savepoint drops the events noted inside it).
 """
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from authz.compiled import Grant
+from authz.scope import Scope
+from authz.writes import UndeclaredWrite, Write, check_write
+from db import audit
+from domain.principal import Principal
+
 log = logging.getLogger("cadre.uow")
 #: Seconds a rollback may take when the unit ends before its connection is discarded.
 RELEASE_SECONDS = 3
+#: Where a session keeps the declaration of the change under way (read by observers).
+WRITE_KEY = "write"
+
+
+@dataclass(frozen=True)
+class _Event:
+    actor: Principal
+    write: Write
+    record_ids: tuple[int, ...]
+    fields: tuple[str, ...]
+    at: datetime
 
 
 class UnitOfWork:
@@ -39,6 +64,11 @@ class UnitOfWork:
         self.pending = False
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
         self._despite_rollback: list[Callable[[], Awaitable[None]]] = []
+        #: The declaration of the change under way; None outside a declared change.
+        self.declaration: Write | None = None
+        self._actor: Principal | None = None
+        self._names: list[str] = []
+        self._events: list[_Event] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -70,8 +100,63 @@ class UnitOfWork:
             log.warning("rollback failed; connection discarded", exc_info=True)
             await session.invalidate()
 
-    async def complete(self) -> None:
-        """End a workflow's change: commit it now, or, deferred, flush it for `commit`."""
+    def declare(self, write: Write) -> None:
+        """Make the next changes under ``write``: what they may write, how they are audited."""
+        self.declaration = write
+        self._actor, self._names = None, []
+        self.session.info[WRITE_KEY] = write
+
+    def authorize(self, scope: Scope, grants: frozenset[Grant], names: Iterable[str],
+                  *, audited: bool = True) -> None:
+        """Refuse unless the declared change may write ``names`` under ``grants``.
+
+        The names ``audited`` are listed on the change's audit event.
+
+        Raises:
+            Forbidden: the caller may not write one of them.
+            UndeclaredWrite: no declaration, or one that does not name them.
+        """
+        if self.declaration is None:
+            raise UndeclaredWrite("a change was authorized without a declaration")
+        names = list(names)
+        check_write(scope, grants, self.declaration, names)
+        self._actor = scope.principal
+        if audited:
+            self._names.extend(n for n in names if n not in self._names)
+
+    def note(self, record_ids: Sequence[int], *, at: datetime,
+             listed: Sequence[str] | None = None) -> None:
+        """Note the audit event of the change authorized so far, to append at the commit.
+
+        ``listed`` replaces the declared names of the fields written on the trail, where
+        it lists values instead (a policy rule's line, a role holding).
+
+        Raises:
+            UndeclaredWrite: no declaration, or nothing authorized under it.
+        """
+        write = self.declaration
+        if write is None or self._actor is None:
+            raise UndeclaredWrite("a change was completed that was never authorized")
+        fields = tuple(listed) if listed is not None else tuple(write.trail_names(self._names))
+        self._events.append(_Event(self._actor, write, tuple(int(i) for i in record_ids),
+                                   fields, at))
+        self._actor, self._names = None, []
+
+    async def complete(self, record_ids: Sequence[int] | None = None, *,
+                       at: datetime | None = None,
+                       listed: Sequence[str] | None = None) -> None:
+        """End a workflow's change: commit it now, or, deferred, flush it for `commit`.
+
+        With ``at``, first notes the change's audit event on ``record_ids`` (see `note`).
+
+        Raises:
+            UndeclaredWrite: a change authorized under a declaration ends without its event.
+        """
+        if at is not None:
+            self.note(record_ids or (), at=at, listed=listed)
+        elif self._actor is not None:
+            raise UndeclaredWrite(f"{self.declaration.operation if self.declaration else '?'} "
+                                  "completed a change without its audit event")
         if self._session is None:
             return
         if self.deferred:
@@ -86,6 +171,7 @@ class UnitOfWork:
         A callback that fails is logged, not raised: the change is committed, and
         the answer must say so.
         """
+        await self.append_events()
         if self._session is not None:
             await self._session.commit()
         self.pending = False
@@ -96,11 +182,20 @@ class UnitOfWork:
             except Exception:  # noqa: BLE001 - see above
                 log.error("after-commit step failed", exc_info=True)
 
+    async def append_events(self) -> None:
+        """Append the audit events of the changes made so far (the commit point calls it)."""
+        events, self._events = self._events, []
+        for event in events:
+            await audit.record(self.session, actor=event.actor, operation=event.write.operation,
+                               record_type=event.write.record_type, record_ids=event.record_ids,
+                               fields=event.fields, at=event.at)
+
     async def rollback(self) -> None:
         """Roll back the change; then write and commit what `despite_rollback` asked for."""
         if self._session is not None:
             await self._session.rollback()
         self.pending = False
+        self._events.clear()
         self._after_commit.clear()
         steps, self._despite_rollback = self._despite_rollback, []
         if steps:
@@ -132,5 +227,10 @@ class UnitOfWork:
                 # commit. BEGIN IMMEDIATE opens the real one first, with the write lock
                 # SQLite gives one writer at a time anyway.
                 await session.execute(text("BEGIN IMMEDIATE"))
-        async with session.begin_nested():
-            yield
+        noted = len(self._events)
+        try:
+            async with session.begin_nested():
+                yield
+        except BaseException:
+            del self._events[noted:]
+            raise

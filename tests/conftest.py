@@ -205,3 +205,17 @@ async def account(database: Any) -> Any:
         return username
 
     return create
+
+
+@pytest.fixture(autouse=True)
+def writes_declared() -> Any:
+    """Every test: each write made under a mutation's declaration stays within it and
+    commits with its audit event (`tests.writes_watch`)."""
+    from tests import writes_watch
+
+    writes_watch.install()
+    writes_watch.WATCH.violations.clear()
+    yield writes_watch.WATCH
+    violations = list(writes_watch.WATCH.violations)
+    writes_watch.WATCH.violations.clear()
+    assert not violations, violations

@@ -2,15 +2,13 @@
 
 from datetime import datetime
 
-from sqlalchemy import select, update
-
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import User
+from db.repositories import users
+from db.repositories.records import flush_unique
 from db.uow import UnitOfWork
 from domain import duties
 from domain.errors import InvalidInput, NotFound
-from workflows.records import flush_unique
 
 NAME_MAX = 64
 
@@ -25,21 +23,19 @@ async def ensure_account(uow: UnitOfWork, scope: Scope, username: str,
         InvalidInput: an empty or over-long username.
         Conflict: another account was created with that name, or holds that cadre file.
     """
-    require_write(scope, scope.global_grants, ["UserAccount.roles"])
+    uow.authorize(scope, scope.global_grants, ["username", "cadre_id"])
     name = username.strip()
     if not name or len(name) > NAME_MAX:
         raise InvalidInput(f"A username is 1 to {NAME_MAX} characters.", field="username")
-    found = await uow.session.scalar(select(User.id).where(User.username == name))
+    found = await users.get_id(uow.session, name)
     if found is not None:
-        return int(found)
+        return found
     user = User(username=name, display_name=display_name or name, cadre_id=cadre_id,
                 active=True, created_at=now)
     uow.session.add(user)
     await flush_unique(uow.session, "An account of that name or for that cadre exists.",
                        "username")
-    await audit.record(uow.session, actor=scope.principal, operation="addUser",
-                       record_type="UserAccount", record_ids=[user.id],
-                       fields=["username", "cadreId"], at=now)
+    uow.note([user.id], at=now)
     return user.id
 
 
@@ -52,18 +48,11 @@ async def revoke_user_tokens(uow: UnitOfWork, scope: Scope, username: str,
         Forbidden: the caller may not administer accounts.
         NotFound: no account of that name.
     """
-    require_write(scope, scope.global_grants, ["UserAccount.active"])
-    result = await uow.session.execute(
-        update(User).where(User.username == username)
-        .values(token_generation=User.token_generation + 1)
-        .returning(User.id, User.token_generation))
-    row = result.first()
+    uow.authorize(scope, scope.global_grants, ["token_generation"])
+    row = await users.raise_token_generation(uow.session, username)
     if row is None:
         raise NotFound(f"No user {username}.", field="username")
-    await audit.record(uow.session, actor=scope.principal, operation="revokeUserTokens",
-                       record_type="UserAccount", record_ids=[row.id],
-                       fields=["tokenGeneration"], at=now)
-    await uow.complete()
+    await uow.complete([row.id], at=now)
     return int(row.token_generation)
 
 
@@ -76,16 +65,10 @@ async def deactivate_account(uow: UnitOfWork, scope: Scope, username: str,
         Forbidden: the caller may not administer accounts, or names his own account.
         NotFound: no active account of that name.
     """
-    require_write(scope, scope.global_grants, ["UserAccount.active"])
-    user_id = await uow.session.scalar(select(User.id).where(User.username == username,
-                                                             User.active.is_(True)))
+    uow.authorize(scope, scope.global_grants, ["active", "token_generation"])
+    user_id = await users.get_id(uow.session, username, active=True)
     if user_id is None:
         raise NotFound(f"No active user {username}.", field="username")
     duties.check_not_own_account(scope.principal.user_id, user_id)
-    await uow.session.execute(update(User).where(User.id == user_id)
-                              .values(active=False,
-                                      token_generation=User.token_generation + 1))
-    await audit.record(uow.session, actor=scope.principal, operation="deactivateUser",
-                       record_type="UserAccount", record_ids=[user_id],
-                       fields=["active", "tokenGeneration"], at=now)
-    await uow.complete()
+    await users.deactivate(uow.session, user_id)
+    await uow.complete([user_id], at=now)

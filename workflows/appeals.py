@@ -4,19 +4,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-
 from authz.compiled import Grant
-from authz.scope import Scope, require_write
-from db import audit
-from db.models import AdjustmentCase, Appeal, Cadre, CaseStep, FollowUp
+from authz.scope import Scope
+from db.models import AdjustmentCase, Appeal, Cadre, CaseStep
+from db.repositories import cases as case_repository
+from db.repositories.records import update_versioned, visible_cadres
 from db.uow import UnitOfWork
 from domain import appeals as rules
 from domain.cases import Post, apply_disposition, check_disposition
 from domain.enums import AppealOutcome, AppealStatus, CaseStage, Disposition
 from domain.errors import InvalidInput, NotFound
 from workflows.cases import visible_case
-from workflows.records import update_versioned, visible_cadres
+from workflows.records import Written
 
 
 @dataclass(frozen=True)
@@ -28,13 +27,15 @@ class Revision:
 
 
 async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
-                      now: datetime) -> int:
-    """The cadre appeals against the decision in his own case (申诉), within 30 days."""
+                      now: datetime) -> Written[Any]:
+    """The cadre appeals against the decision in his own case (申诉), within 30 days.
+
+    Returns the case, as the case reads give it (the appeal is its child)."""
     case, grants = await visible_case(uow, scope, case_id, field="caseId")
-    require_write(scope, grants, ["Appeal.grounds"])
+    uow.authorize(scope, grants, ["grounds"])
     text = rules.check_filing(case.stage, case.notified_at, now, grounds)
-    await update_versioned(uow.session, AdjustmentCase, case.id, case.version,
-                           {"stage": CaseStage.APPEAL})
+    written = await update_versioned(uow.session, AdjustmentCase, case.id, case.version,
+                                     {"stage": CaseStage.APPEAL})
     appeal = Appeal(case_id=case.id, filed_by=scope.principal.user_id, filed_at=now,
                     grounds=text, status=AppealStatus.FILED, extended=False, version=1)
     uow.session.add(appeal)
@@ -42,20 +43,14 @@ async def file_appeal(uow: UnitOfWork, scope: Scope, case_id: int, grounds: str,
                              actor_id=scope.principal.user_id, at=now, note=text,
                              documents=[]))
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="fileAppeal",
-                       record_type="Appeal", record_ids=[appeal.id, case.id],
-                       fields=["grounds"], at=now)
-    await uow.complete()
-    return appeal.id
+    await uow.complete([appeal.id, case.id], at=now)
+    return Written(case_repository.case_view(written, case.cadre_unit_id), grants)
 
 
 async def _visible_appeal(uow: UnitOfWork, scope: Scope,
                           appeal_id: int) -> tuple[Any, Any, frozenset[Grant]]:
     # The row filter is in the statement: a hidden appeal and a missing one are one path.
-    appeal = await uow.session.scalar(
-        select(Appeal).join(AdjustmentCase, AdjustmentCase.id == Appeal.case_id)
-        .join(Cadre, Cadre.id == AdjustmentCase.cadre_id)
-        .where(Appeal.id == appeal_id, visible_cadres(scope)))
+    appeal = await case_repository.get_appeal(uow.session, appeal_id, visible_cadres(scope))
     if appeal is None:
         raise NotFound(f"No appeal with id {appeal_id}.", field="id")
     case, grants = await visible_case(uow, scope, appeal.case_id)
@@ -63,50 +58,47 @@ async def _visible_appeal(uow: UnitOfWork, scope: Scope,
 
 
 async def accept_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
-                        now: datetime) -> int:
-    """Accept an appeal for review; the decision falls due 60 days later."""
+                        now: datetime) -> Written[Any]:
+    """Accept an appeal for review; the decision falls due 60 days later; returns its case."""
     appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
-    require_write(scope, grants, ["Appeal.status", "Appeal.dueAt"])
+    uow.authorize(scope, grants, ["status", "due_at"])
     _check_reviewer(scope, case)
     rules.check_status(appeal.status, AppealStatus.FILED)
     await update_versioned(uow.session, Appeal, appeal.id, version,
                            {"status": AppealStatus.ACCEPTED, "accepted_at": now,
                             "due_at": rules.decision_due(now)})
-    await audit.record(uow.session, actor=scope.principal, operation="acceptAppeal",
-                       record_type="Appeal", record_ids=[appeal.id], fields=["status", "dueAt"],
-                       at=now)
-    await uow.complete()
-    return appeal.id
+    await uow.complete([appeal.id], at=now)
+    return Written(case, grants)
 
 
 async def extend_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
-                        days: int, now: datetime) -> int:
-    """Extend the decision's due date once, by at most 30 days."""
+                        days: int, now: datetime) -> Written[Any]:
+    """Extend the decision's due date once, by at most 30 days; returns its case."""
     appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
-    require_write(scope, grants, ["Appeal.dueAt"])
+    uow.authorize(scope, grants, ["due_at"])
     _check_reviewer(scope, case)
     rules.check_status(appeal.status, AppealStatus.ACCEPTED)
     due = rules.extended_due(appeal.due_at, appeal.extended, days, now)
     await update_versioned(uow.session, Appeal, appeal.id, version,
                            {"due_at": due, "extended": True})
-    await audit.record(uow.session, actor=scope.principal, operation="extendAppeal",
-                       record_type="Appeal", record_ids=[appeal.id], fields=["dueAt"], at=now)
-    await uow.complete()
-    return appeal.id
+    await uow.complete([appeal.id], at=now)
+    return Written(case, grants)
 
 
 async def decide_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: int,
                         outcome: AppealOutcome, note: str | None,
-                        revision: Revision | None, now: datetime) -> int:
-    """Decide an appeal: uphold, revise or revoke the decision; the case closes."""
+                        revision: Revision | None, now: datetime) -> Written[Any]:
+    """Decide an appeal: uphold, revise or revoke the decision; the case closes.
+
+    Returns the case as closed, under the unit its cadre serves in afterwards."""
     appeal, case, grants = await _visible_appeal(uow, scope, appeal_id)
-    require_write(scope, grants, ["Appeal.outcome", "Appeal.decisionNote"])
+    uow.authorize(scope, grants, ["outcome", "decision_note"])
     _check_reviewer(scope, case)
     rules.check_status(appeal.status, AppealStatus.ACCEPTED)
     for unit_id in rules.restored_units(outcome, case.previous_unit_id, case.cadre_unit_id):
         # Restoring the post moves the cadre back: the reviewer must be able to write there.
-        require_write(scope, scope.unit_grants.get(unit_id, frozenset()),
-                      ["Cadre.unit", "Cadre.position", "Cadre.rank", "Cadre.status"])
+        uow.authorize(scope, scope.unit_grants.get(unit_id, frozenset()), ["post"],
+                      audited=False)
     disposition = revision.disposition if revision else None
     rules.check_outcome(outcome, disposition)
     new_position = None
@@ -126,15 +118,16 @@ async def decide_appeal(uow: UnitOfWork, scope: Scope, appeal_id: int, version: 
     case_values: dict[str, Any] = {"stage": CaseStage.CLOSED, "closed_at": now}
     if disposition is not None:
         case_values.update(disposition=disposition, new_position=new_position)
-    await update_versioned(uow.session, AdjustmentCase, case.id, case.version, case_values)
+    closed = await update_versioned(uow.session, AdjustmentCase, case.id, case.version,
+                                    case_values)
     uow.session.add(CaseStep(case_id=case.id, stage=CaseStage.CLOSED,
                              actor_id=scope.principal.user_id, at=now, note=text,
                              documents=[]))
-    await audit.record(uow.session, actor=scope.principal, operation="decideAppeal",
-                       record_type="Appeal", record_ids=[appeal.id, case.id, case.cadre_id],
-                       fields=["outcome", "decisionNote"], at=now)
-    await uow.complete()
-    return appeal.id
+    await uow.complete([appeal.id, case.id, case.cadre_id], at=now)
+    unit_id = (case.previous_unit_id if outcome is AppealOutcome.REVOKED
+               and case.previous_unit_id is not None else case.cadre_unit_id)
+    return Written(case_repository.case_view(closed, unit_id),
+                   scope.cadre_grants(unit_id, case.cadre_id))
 
 
 def _check_reviewer(scope: Scope, case: Any) -> None:
@@ -164,5 +157,4 @@ async def _redo_post(uow: UnitOfWork, case: Any, outcome: AppealOutcome,
     cadre.updated_at = now
     if outcome is AppealOutcome.REVOKED:
         # The decision is withdrawn: nothing is left to follow up.
-        await uow.session.execute(update(FollowUp).where(FollowUp.case_id == case.id)
-                                  .values(closed_at=now))
+        await case_repository.close_follow_ups(uow.session, case.id, now)

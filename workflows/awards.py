@@ -6,81 +6,64 @@ appointed cases with their appeals, awards and their units' grades; the rules of
 `domain.promotion` then run in Python.
 """
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import (
-    AdjustmentCase,
-    Appeal,
     Award,
-    Cadre,
-    Evaluation,
-    FaultToleranceReview,
-    Finding,
-    Unit,
     UnitEvaluation,
 )
-from db.queries import fetch_all
-from db.queries.cadres import CADRE_COLUMNS
+from db.repositories import promotion as promotion_repository
+from db.repositories import units
+from db.repositories.records import flush_unique, visible_cadre
 from db.uow import UnitOfWork
 from domain import evaluations as evaluation_rules
 from domain import followups as rules
 from domain import ids, promotion
-from domain.enums import EvaluationPeriod, Grade
+from domain.enums import Grade
 from domain.errors import Conflict, NotFound
-from workflows.records import flush_unique, visible_cadre
+from workflows.records import Written
 
 
 async def grant_award(uow: UnitOfWork, scope: Scope, cadre_id: int, title: str, year: int,
-                      now: datetime) -> int:
+                      now: datetime) -> Written[Award]:
     """Recognise a cadre (e.g. "闯创干"型干部); awards raise his promotion rank."""
     name = rules.check_award_title(title)
     evaluation_rules.check_year(year, now.year)
     if not ids.in_range(cadre_id):
         raise NotFound(f"No cadre with id {cadre_id}.", field="cadreId")
     cadre = await visible_cadre(uow.session, scope, cadre_id)
-    require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id),
-                  ["Award.title", "Award.year"])
+    grants = scope.cadre_grants(cadre.unit_id, cadre.id)
+    uow.authorize(scope, grants, ["title", "year"])
     award = Award(cadre_id=cadre.id, title=name, year=year, awarded_at=now)
     uow.session.add(award)
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="grantAward",
-                       record_type="Award", record_ids=[award.id, cadre.id],
-                       fields=["title", "year"], at=now)
-    await uow.complete()
-    return award.id
+    await uow.complete([award.id, cadre.id], at=now)
+    return Written(award, grants)
 
 
 async def record_unit_evaluation(uow: UnitOfWork, scope: Scope, unit_id: int, year: int,
-                                 grade: Grade, now: datetime) -> int:
+                                 grade: Grade, now: datetime) -> Written[UnitEvaluation]:
     """Record a unit's own annual grade; one per unit and year (a second is CONFLICT)."""
     evaluation_rules.check_year(year, now.year)
-    if (not ids.in_range(unit_id)
-            or await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id)) is None):
+    if not ids.in_range(unit_id) or not await units.exists(uow.session, unit_id):
         raise NotFound(f"No unit with id {unit_id}.", field="unitId")
-    require_write(scope, scope.unit_grants.get(unit_id, frozenset()),
-                  ["UnitEvaluation.year", "UnitEvaluation.grade"])
+    grants = scope.unit_grants.get(unit_id, frozenset())
+    uow.authorize(scope, grants, ["year", "grade"])
     clash = "The unit already has a grade for that year."
     # Checked first so that the usual refusal leaves the transaction usable; the unique
     # constraint still decides between two concurrent writers.
-    if await uow.session.scalar(select(UnitEvaluation.id).where(
-            UnitEvaluation.unit_id == unit_id, UnitEvaluation.year == year)) is not None:
+    if await units.has_grade(uow.session, unit_id, year):
         raise Conflict(clash, field="year")
     row = UnitEvaluation(unit_id=unit_id, year=year, grade=grade)
     uow.session.add(row)
     await flush_unique(uow.session, clash, "year")
-    await audit.record(uow.session, actor=scope.principal, operation="recordUnitEvaluation",
-                       record_type="UnitEvaluation", record_ids=[row.id, unit_id],
-                       fields=["year", "grade"], at=now)
-    await uow.complete()
-    return row.id
+    await uow.complete([row.id, unit_id], at=now)
+    return Written(row, grants)
 
 
 # --- the candidate lists -----------------------------------------------------------------------
@@ -91,7 +74,7 @@ Rank = Callable[[Iterable[promotion.CadreRecord], datetime, promotion.CoolingOff
 
 async def promotion_candidates(session: AsyncSession, scope: Scope, unit_ids: Iterable[int],
                                now: datetime, cooling_off: promotion.CoolingOff
-                               ) -> list[tuple[Row[Any], promotion.Candidate]]:
+                               ) -> list[tuple[Any, promotion.Candidate]]:
     """Rule 4 over the cadres of ``unit_ids`` the caller may see: (cadre row, candidate)."""
     return await _candidates(session, scope, unit_ids, now, cooling_off,
                              promotion.promotion_candidates)
@@ -99,7 +82,7 @@ async def promotion_candidates(session: AsyncSession, scope: Scope, unit_ids: It
 
 async def reinstatement_candidates(session: AsyncSession, scope: Scope, unit_ids: Iterable[int],
                                    now: datetime, cooling_off: promotion.CoolingOff
-                                   ) -> list[tuple[Row[Any], promotion.Candidate]]:
+                                   ) -> list[tuple[Any, promotion.Candidate]]:
     """Rule 5 over the cadres of ``unit_ids`` the caller may see: (cadre row, candidate)."""
     return await _candidates(session, scope, unit_ids, now, cooling_off,
                              promotion.reinstatement_candidates)
@@ -107,55 +90,22 @@ async def reinstatement_candidates(session: AsyncSession, scope: Scope, unit_ids
 
 async def _candidates(session: AsyncSession, scope: Scope, unit_ids: Iterable[int],
                       now: datetime, cooling_off: promotion.CoolingOff,
-                      rank: Rank) -> list[tuple[Row[Any], promotion.Candidate]]:
+                      rank: Rank) -> list[tuple[Any, promotion.Candidate]]:
     units = sorted(set(unit_ids))
     if not units:
         return []
-    in_scope = (Cadre.unit_id.in_(units),
-                scope.row_filter("Candidate.rank", Cadre.unit_id, Cadre.id))
-    cadres = await fetch_all(session, select(*CADRE_COLUMNS).where(*in_scope)
-                             .order_by(Cadre.id))
+    cadres = await promotion_repository.list_cadres(session, units, scope)
     if not cadres:
         return []
-    ids = select(Cadre.id).where(*in_scope)
-    facts = await _facts(session, ids, units)
+    rows = await promotion_repository.list_facts(session, units, scope)
+    facts = {kind: {key: [_FACT[kind](row) for row in found] for key, found in by_key.items()}
+             for kind, by_key in rows.items()}
     records = [_record(row, facts) for row in cadres]
     by_id = {row.id: row for row in cadres}
     return [(by_id[c.cadre_id], c) for c in rank(records, now, cooling_off)]
 
 
-def _queries(ids: Select, units: Sequence[int]) -> dict[str, Select]:
-    return {
-        "grades": select(Evaluation.cadre_id, Evaluation.year, Evaluation.grade,
-                         Evaluation.score)
-        .where(Evaluation.cadre_id.in_(ids), Evaluation.period == EvaluationPeriod.ANNUAL),
-        "findings": select(Finding.cadre_id, Finding.reported_at, Finding.status,
-                           FaultToleranceReview.outcome)
-        .outerjoin(FaultToleranceReview, FaultToleranceReview.finding_id == Finding.id)
-        .where(Finding.cadre_id.in_(ids)),
-        "cases": select(AdjustmentCase.cadre_id, AdjustmentCase.disposition,
-                        AdjustmentCase.appointed_at, Appeal.outcome)
-        .outerjoin(Appeal, Appeal.case_id == AdjustmentCase.id)
-        .where(AdjustmentCase.cadre_id.in_(ids), AdjustmentCase.appointed_at.is_not(None)),
-        "awards": select(Award.cadre_id, Award.year).where(Award.cadre_id.in_(ids)),
-        "units": select(UnitEvaluation.unit_id, UnitEvaluation.year, UnitEvaluation.grade)
-        .where(UnitEvaluation.unit_id.in_(units)),
-    }
-
-
-async def _facts(session: AsyncSession, ids: Select,
-                 units: Sequence[int]) -> dict[str, dict[int, list[Any]]]:
-    """Per kind of fact, the facts by cadre id (unit grades: by unit id)."""
-    facts: dict[str, dict[int, list[Any]]] = {}
-    for kind, query in _queries(ids, units).items():
-        grouped: dict[int, list[Any]] = defaultdict(list)
-        for row in await fetch_all(session, query):
-            grouped[row[0]].append(_FACT[kind](row))
-        facts[kind] = grouped
-    return facts
-
-
-_FACT: dict[str, Callable[[Row[Any]], Any]] = {
+_FACT: dict[str, Callable[[Any], Any]] = {
     "grades": lambda r: promotion.AnnualGrade(year=r.year, grade=r.grade, score=r.score),
     "findings": lambda r: promotion.FindingFact(reported_at=r.reported_at, status=r.status,
                                                 review=r.outcome),
@@ -166,7 +116,7 @@ _FACT: dict[str, Callable[[Row[Any]], Any]] = {
 }
 
 
-def _record(row: Row[Any], facts: dict[str, dict[int, list[Any]]]) -> promotion.CadreRecord:
+def _record(row: Any, facts: dict[str, dict[int, list[Any]]]) -> promotion.CadreRecord:
     unit_grades = facts["units"].get(row.unit_id, [])
     return promotion.CadreRecord(
         cadre_id=row.id, status=row.status, grades=facts["grades"].get(row.id, []),
@@ -176,23 +126,3 @@ def _record(row: Row[Any], facts: dict[str, dict[int, list[Any]]]) -> promotion.
 
 
 # --- reading back ------------------------------------------------------------------------------
-
-async def get_award(session: AsyncSession, scope: Scope, award_id: int) -> Row[Any] | None:
-    """An award with its cadre's unit (``cadre_unit_id``), if the caller may read it."""
-    found = await fetch_all(session, select(*Award.__table__.c,
-                                            Cadre.unit_id.label("cadre_unit_id"))
-                            .join(Cadre, Cadre.id == Award.cadre_id)
-                            .where(Award.id == award_id,
-                                   scope.row_filter("Award.id", Cadre.unit_id, Cadre.id)))
-    return found[0] if found else None
-
-
-async def get_unit_evaluation(session: AsyncSession, scope: Scope,
-                              evaluation_id: int) -> Row[Any] | None:
-    """A unit's grade, if the caller holds a role over that unit that may read it."""
-    units = [u for u, grants in scope.unit_grants.items()
-             if "UnitEvaluation.id" in scope.readable(grants)]
-    found = await fetch_all(session, select(*UnitEvaluation.__table__.c)
-                            .where(UnitEvaluation.id == evaluation_id,
-                                   UnitEvaluation.unit_id.in_(units)))
-    return found[0] if found else None

@@ -2,24 +2,19 @@
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
-
-from authz.scope import Scope, require_write
+from authz.scope import Scope
 from db import audit
-from db.models import Cadre, Unit
+from db.models import Cadre
+from db.repositories import cadres as cadre_repository
+from db.repositories import units
+from db.repositories.records import flush_unique, update_versioned, visible_cadre
 from db.uow import UnitOfWork
 from domain import cadres as rules
 from domain.enums import CadreStatus, Gender, LeadershipRole, Rank
 from domain.errors import Conflict, InvalidInput, NotFound
-from workflows.records import field_names, flush_unique, update_versioned, visible_cadre
-
-_GRAPHQL_NAMES = {"birth_date": "birthDate", "id_number": "idNumber", "unit_id": "unit",
-                  "leadership_role": "leadershipRole"}
-
-
-def _type_fields(names: list[str]) -> list[str]:
-    return [f"Cadre.{_GRAPHQL_NAMES.get(name, name)}" for name in names]
+from workflows.records import Written
 
 
 @dataclass(frozen=True)
@@ -50,12 +45,13 @@ class CadreChanges:
 
 
 async def _require_unit(uow: UnitOfWork, unit_id: int) -> None:
-    if await uow.session.scalar(select(Unit.id).where(Unit.id == unit_id)) is None:
+    if not await units.exists(uow.session, unit_id):
         raise NotFound(f"No unit with id {unit_id}.", field="unitId")
 
 
-async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: datetime) -> int:
-    """Add a cadre to a unit in the caller's jurisdiction; returns the new id."""
+async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre,
+                       now: datetime) -> Written[Cadre]:
+    """Add a cadre to a unit in the caller's jurisdiction; returns the cadre written."""
     values = {
         "name": rules.check_name(new.name),
         "id_number": rules.check_id_number(new.id_number, new.birth_date),
@@ -64,8 +60,8 @@ async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: dateti
     }
     rules.check_birth_date(new.birth_date, now.date())
     await _require_unit(uow, new.unit_id)
-    written = [f.name for f in fields(NewCadre)]
-    require_write(scope, scope.unit_grants.get(new.unit_id, frozenset()), _type_fields(written))
+    grants = scope.unit_grants.get(new.unit_id, frozenset())
+    uow.authorize(scope, grants, [f.name for f in fields(NewCadre)])
     cadre = Cadre(**{**{f.name: getattr(new, f.name) for f in fields(NewCadre)}, **values},
                   version=1, created_at=now, updated_at=now)
     uow.session.add(cadre)
@@ -75,11 +71,8 @@ async def create_cadre(uow: UnitOfWork, scope: Scope, new: NewCadre, now: dateti
     except Conflict:
         await _record_clash(uow, scope, str(values["id_number"]), now)
         raise
-    await audit.record(uow.session, actor=scope.principal, operation="createCadre",
-                       record_type="Cadre", record_ids=[cadre.id],
-                       fields=field_names(_type_fields(written)), at=now)
-    await uow.complete()
-    return cadre.id
+    await uow.complete([cadre.id], at=now)
+    return Written(cadre, scope.cadre_grants(cadre.unit_id, cadre.id))
 
 
 async def _record_clash(uow: UnitOfWork, scope: Scope, id_number: str, now: datetime) -> None:
@@ -90,7 +83,7 @@ async def _record_clash(uow: UnitOfWork, scope: Scope, id_number: str, now: date
     """
 
     async def record() -> None:
-        holder = await uow.session.scalar(select(Cadre.id).where(Cadre.id_number == id_number))
+        holder = await cadre_repository.holder_of(uow.session, id_number)
         await audit.record(uow.session, actor=scope.principal, operation="createCadreRefused",
                            record_type="Cadre", record_ids=[holder] if holder else [],
                            fields=["idNumber"], at=now)
@@ -101,8 +94,8 @@ async def _record_clash(uow: UnitOfWork, scope: Scope, id_number: str, now: date
 
 
 async def update_cadre(uow: UnitOfWork, scope: Scope, changes: CadreChanges,
-                       now: datetime) -> int:
-    """Change fields of a cadre record, guarded by its version."""
+                       now: datetime) -> Written[Any]:
+    """Change fields of a cadre record, guarded by its version; returns the row written."""
     row = await visible_cadre(uow.session, scope, changes.cadre_id, field="id")
     values = {f.name: getattr(changes, f.name) for f in fields(CadreChanges)
               if f.name not in ("cadre_id", "version") and getattr(changes, f.name) is not None}
@@ -114,15 +107,11 @@ async def update_cadre(uow: UnitOfWork, scope: Scope, changes: CadreChanges,
         values["position"] = rules.check_position(values["position"])
     if "phone" in values:
         values["phone"] = rules.check_phone(values["phone"])
-    require_write(scope, scope.cadre_grants(row.unit_id, row.id), _type_fields(list(values)))
+    uow.authorize(scope, scope.cadre_grants(row.unit_id, row.id), values)
     if "unit_id" in values:
         await _require_unit(uow, values["unit_id"])
-        require_write(scope, scope.unit_grants.get(values["unit_id"], frozenset()),
-                      ["Cadre.unit"])
-    await update_versioned(uow.session, Cadre, row.id, changes.version,
-                           {**values, "updated_at": now})
-    await audit.record(uow.session, actor=scope.principal, operation="updateCadre",
-                       record_type="Cadre", record_ids=[row.id],
-                       fields=field_names(_type_fields(list(values))), at=now)
-    await uow.complete()
-    return row.id
+        uow.authorize(scope, scope.unit_grants.get(values["unit_id"], frozenset()), ["unit_id"])
+    written = await update_versioned(uow.session, Cadre, row.id, changes.version,
+                                     {**values, "updated_at": now})
+    await uow.complete([row.id], at=now)
+    return Written(written, scope.cadre_grants(written.unit_id, written.id))

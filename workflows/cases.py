@@ -9,20 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-
 from authz.compiled import Grant
-from authz.scope import Scope, require_write
-from db import audit
-from db.models import AdjustmentCase, Cadre, CaseFinding, CaseStep, Finding
+from authz.scope import Scope
+from db.models import AdjustmentCase, Cadre, CaseFinding, CaseStep
 from db.queries import cases as case_queries
+from db.repositories import cases as case_repository
+from db.repositories.records import flush_unique, update_versioned, visible_cadre, visible_cadres
 from db.uow import UnitOfWork
 from domain import cases as rules
 from domain import duties
-from domain.enums import CaseStage, Disposition, FindingStatus
+from domain.enums import CaseStage, Disposition
 from domain.errors import Conflict, InvalidInput, NotFound
 from workflows.followups import open_follow_up
-from workflows.records import flush_unique, update_versioned, visible_cadre, visible_cadres
+from workflows.records import Written
 
 
 @dataclass(frozen=True)
@@ -55,25 +54,23 @@ async def visible_case(uow: UnitOfWork, scope: Scope, case_id: int,
 
 
 async def open_case(uow: UnitOfWork, scope: Scope, cadre_id: int, finding_ids: list[int],
-                    note: str | None, documents: list[str], now: datetime) -> int:
-    """Open the procedure for a cadre, on confirmed findings against him (核实认定)."""
+                    note: str | None, documents: list[str], now: datetime) -> Written[Any]:
+    """Open the procedure for a cadre, on confirmed findings against him (核实认定).
+
+    Returns the case as opened, as the case reads give it."""
     cadre = await visible_cadre(uow.session, scope, cadre_id)
-    require_write(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["AdjustmentCase.stage"])
+    uow.authorize(scope, scope.cadre_grants(cadre.unit_id, cadre.id), ["stage"])
     duties.check_not_about_self(scope.principal.cadre_id, cadre.id)
     text = rules.check_note(note, required=False)
     refs = rules.check_documents(documents)
     ids = sorted(set(finding_ids))
     if not ids:
         raise InvalidInput("Link at least one confirmed finding.", field="findingIds")
-    confirmed = set(await uow.session.scalars(
-        select(Finding.id).where(Finding.id.in_(ids), Finding.cadre_id == cadre.id,
-                                 Finding.status == FindingStatus.CONFIRMED)))
+    confirmed = await case_repository.list_confirmed_findings(uow.session, cadre.id, ids)
     if confirmed != set(ids):
         raise InvalidInput("Every linked finding must be a confirmed finding against this "
                            "cadre.", field="findingIds")
-    open_case_id = await uow.session.scalar(
-        select(AdjustmentCase.id).where(AdjustmentCase.cadre_id == cadre.id,
-                                        AdjustmentCase.stage != CaseStage.CLOSED))
+    open_case_id = await case_repository.get_open_case_id(uow.session, cadre.id)
     if open_case_id is not None:
         raise Conflict(f"The cadre already has an open case ({open_case_id}).", field="cadreId")
     case = AdjustmentCase(cadre_id=cadre.id, stage=CaseStage.VERIFICATION,
@@ -85,20 +82,24 @@ async def open_case(uow: UnitOfWork, scope: Scope, cadre_id: int, finding_ids: l
     uow.session.add(CaseStep(case_id=case.id, stage=CaseStage.VERIFICATION,
                              actor_id=scope.principal.user_id, at=now, note=text,
                              documents=refs))
-    await audit.record(uow.session, actor=scope.principal, operation="openAdjustmentCase",
-                       record_type="AdjustmentCase", record_ids=[case.id, cadre.id],
-                       fields=["stage", "findingIds"], at=now)
-    await uow.complete()
-    return case.id
+    grants = scope.cadre_grants(cadre.unit_id, cadre.id)
+    uow.authorize(scope, grants, ["finding_ids"])
+    await uow.complete([case.id, cadre.id], at=now)
+    opened = {"id": case.id, "cadre_id": cadre.id, "stage": CaseStage.VERIFICATION,
+              "opened_by": scope.principal.user_id, "opened_at": now, "version": 1}
+    return Written(case_repository.case_view(opened, cadre.unit_id), grants)
 
 
-async def advance_case(uow: UnitOfWork, scope: Scope, step: Step, now: datetime) -> int:
-    """Move a case one step forward; DECISION, TALK and APPOINTMENT carry their rules."""
+async def advance_case(uow: UnitOfWork, scope: Scope, step: Step,
+                       now: datetime) -> Written[Any]:
+    """Move a case one step forward; DECISION, TALK and APPOINTMENT carry their rules.
+
+    Returns the case as written, as the case reads give it."""
     case, grants = await visible_case(uow, scope, step.case_id)
-    written = ["AdjustmentCase.stage"]
+    written = ["stage"]
     if step.stage is CaseStage.DECISION:
-        written.append("AdjustmentCase.disposition")
-    require_write(scope, grants, written)
+        written.append("disposition")
+    uow.authorize(scope, grants, written)
     duties.check_not_about_self(scope.principal.cadre_id, case.cadre_id)
     if step.stage is CaseStage.APPEAL:
         raise Conflict("A case enters APPEAL only when the cadre files an appeal.",
@@ -107,18 +108,16 @@ async def advance_case(uow: UnitOfWork, scope: Scope, step: Step, now: datetime)
     note = rules.check_note(step.note, required=step.stage is CaseStage.TALK)
     refs = rules.check_documents(list(step.documents))
     values = await _stage_values(uow, scope, case, step, now)
-    await update_versioned(uow.session, AdjustmentCase, case.id, step.version,
-                           {"stage": step.stage, **values})
+    uow.authorize(scope, grants, values)
+    written_row = await update_versioned(uow.session, AdjustmentCase, case.id, step.version,
+                                         {"stage": step.stage, **values})
     if step.stage is CaseStage.APPOINTMENT:
         await _carry_out(uow, case, now)
     uow.session.add(CaseStep(case_id=case.id, stage=step.stage,
                              actor_id=scope.principal.user_id, at=now, note=note,
                              documents=refs))
-    await audit.record(uow.session, actor=scope.principal, operation="advanceCase",
-                       record_type="AdjustmentCase", record_ids=[case.id, case.cadre_id],
-                       fields=["stage", *values], at=now)
-    await uow.complete()
-    return case.id
+    await uow.complete([case.id, case.cadre_id], at=now)
+    return Written(case_repository.case_view(written_row, case.cadre_unit_id), grants)
 
 
 async def _stage_values(uow: UnitOfWork, scope: Scope, case: Any, step: Step,
@@ -152,10 +151,7 @@ async def _carry_out(uow: UnitOfWork, case: Any, now: datetime) -> None:
     assert cadre is not None and case.disposition is not None
     before = rules.Post(position=cadre.position, rank=cadre.rank, status=cadre.status)
     after = rules.apply_disposition(before, case.disposition, case.new_position)
-    await uow.session.execute(
-        update(AdjustmentCase).where(AdjustmentCase.id == case.id)
-        .values(previous_unit_id=cadre.unit_id, previous_position=before.position,
-                previous_rank=before.rank, previous_status=before.status))
+    await case_repository.keep_previous_post(uow.session, case.id, cadre)
     cadre.position, cadre.rank, cadre.status = after.position, after.rank, after.status
     cadre.version += 1
     cadre.updated_at = now

@@ -9,22 +9,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
-
 from authz.compiled import Grant
-from authz.scope import Scope, require_write
-from db import audit
-from db.models import Cadre, FaultToleranceReview, Finding, FindingStatement, ToleranceItem
+from authz.scope import Scope
+from db.models import FaultToleranceReview, Finding, FindingStatement, ToleranceItem
+from db.repositories import tolerance
+from db.repositories.records import flush_unique, visible_record
 from db.uow import UnitOfWork
 from domain import fault_tolerance as rules
 from domain import ids
 from domain.enums import ReviewOutcome, ToleranceListKind
 from domain.errors import NotFound
-from workflows.records import flush_unique, visible_record
+from workflows.records import Written
 
-REVIEW_FIELDS = ["FaultToleranceReview.outcome", "FaultToleranceReview.item",
-                 "FaultToleranceReview.reasoning"]
-STATEMENT_FIELDS = ["FindingStatement.text"]
+REVIEW_FIELDS = ["outcome", "item_code", "reasoning"]
+STATEMENT_FIELDS = ["text"]
 
 
 async def _visible_finding(uow: UnitOfWork, scope: Scope,
@@ -38,20 +36,23 @@ async def _visible_finding(uow: UnitOfWork, scope: Scope,
     return finding, scope.cadre_grants(cadre.unit_id, cadre.id)
 
 
-async def _cited_item(uow: UnitOfWork, item_code: str | None) -> rules.CitedItem | None:
+async def _cited_item(uow: UnitOfWork, item_code: str | None) -> ToleranceItem | None:
     code = (item_code or "").strip()
     if not code:
         return None
     item = await uow.session.get(ToleranceItem, code)
     if item is None:
         raise NotFound(f"No tolerance-list item {code}.", field="itemCode")
-    return rules.CitedItem(code=item.code, kind=item.kind, active=item.active)
+    return item
 
 
 async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
                                  outcome: ReviewOutcome, item_code: str | None, reasoning: str,
-                                 now: datetime) -> int:
-    """Decide whether a confirmed finding is excused (三个区分开来); returns the review id.
+                                 now: datetime) -> Written[tuple[FaultToleranceReview,
+                                                                 ToleranceItem | None]]:
+    """Decide whether a confirmed finding is excused (三个区分开来).
+
+    Returns the review written and the item it cites.
 
     Args:
         uow: the unit of work; committed once, on success only.
@@ -70,11 +71,11 @@ async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
     """
     text = rules.check_reasoning(reasoning)
     finding, grants = await _visible_finding(uow, scope, finding_id)
-    require_write(scope, grants, REVIEW_FIELDS)
-    reviewed = await uow.session.scalar(
-        select(FaultToleranceReview.id).where(FaultToleranceReview.finding_id == finding.id))
-    rules.check_reviewable(finding.status, reviewed is not None)
-    item = await _cited_item(uow, item_code)
+    uow.authorize(scope, grants, REVIEW_FIELDS)
+    rules.check_reviewable(finding.status,
+                           await tolerance.is_reviewed(uow.session, finding.id))
+    row = await _cited_item(uow, item_code)
+    item = rules.CitedItem(code=row.code, kind=row.kind, active=row.active) if row else None
     rules.check_citation(outcome, item)
     review = FaultToleranceReview(
         finding_id=finding.id, outcome=outcome, item_code=item.code if item else None,
@@ -82,16 +83,13 @@ async def review_fault_tolerance(uow: UnitOfWork, scope: Scope, finding_id: int,
     uow.session.add(review)
     # The unique finding_id settles a race between two reviewers: the second gets CONFLICT.
     await flush_unique(uow.session, "This finding has already been reviewed.", "findingId")
-    await audit.record(uow.session, actor=scope.principal, operation="reviewFaultTolerance",
-                       record_type="FaultToleranceReview", record_ids=[review.id, finding.id],
-                       fields=["outcome", "item", "reasoning"], at=now)
-    await uow.complete()
-    return review.id
+    await uow.complete([review.id, finding.id], at=now)
+    return Written((review, row), grants)
 
 
 async def submit_finding_statement(uow: UnitOfWork, scope: Scope, finding_id: int, text: str,
-                                   now: datetime) -> int:
-    """The cadre gives his own account of a finding against him; returns the statement id.
+                                   now: datetime) -> Written[FindingStatement]:
+    """The cadre gives his own account of a finding against him; returns the statement.
 
     Several statements on one finding are allowed; each is kept.
 
@@ -102,17 +100,14 @@ async def submit_finding_statement(uow: UnitOfWork, scope: Scope, finding_id: in
     """
     body = rules.check_statement_text(text)
     finding, grants = await _visible_finding(uow, scope, finding_id)
-    require_write(scope, grants, STATEMENT_FIELDS)
+    uow.authorize(scope, grants, STATEMENT_FIELDS)
     rules.check_statement_author(scope.own_cadre_id, finding.cadre_id)
     statement = FindingStatement(finding_id=finding.id, author_id=scope.principal.user_id,
                                  text=body, submitted_at=now)
     uow.session.add(statement)
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="submitFindingStatement",
-                       record_type="FindingStatement", record_ids=[statement.id, finding.id],
-                       fields=["text"], at=now)
-    await uow.complete()
-    return statement.id
+    await uow.complete([statement.id, finding.id], at=now)
+    return Written(statement, grants)
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -120,39 +115,18 @@ async def submit_finding_statement(uow: UnitOfWork, scope: Scope, finding_id: in
 
 async def tolerance_list(uow: UnitOfWork, kind: ToleranceListKind | None) -> Sequence[Any]:
     """Items of the positive and negative lists (withdrawn ones included), by kind and code."""
-    # Kinds are stored as text: descending puts POSITIVE before NEGATIVE.
-    query = select(ToleranceItem).order_by(ToleranceItem.kind.desc(), ToleranceItem.code)
-    if kind is not None:
-        query = query.where(ToleranceItem.kind == kind)
-    return (await uow.session.scalars(query)).all()
+    return await tolerance.list_items(uow.session, kind)
 
 
-async def read_review(uow: UnitOfWork, scope: Scope, finding_id: int) -> Row | None:
+async def read_review(uow: UnitOfWork, scope: Scope, finding_id: int) -> Any:
     """The review of a finding with its cited item, if the caller may read it."""
     if not ids.in_range(finding_id):
         return None
-    query = (
-        select(FaultToleranceReview, ToleranceItem, Cadre.unit_id, Cadre.id.label("cadre_id"))
-        .join(Finding, Finding.id == FaultToleranceReview.finding_id)
-        .join(Cadre, Cadre.id == Finding.cadre_id)
-        .outerjoin(ToleranceItem, ToleranceItem.code == FaultToleranceReview.item_code)
-        .where(FaultToleranceReview.finding_id == finding_id,
-               scope.row_filter("FaultToleranceReview.id", Cadre.unit_id, Cadre.id)))
-    return (await uow.session.execute(query)).first()
+    return await tolerance.get_review(uow.session, scope, finding_id)
 
 
-async def list_statements(uow: UnitOfWork, scope: Scope, finding_id: int,
-                          statement_id: int | None = None) -> Sequence[Row]:
-    """Statements on a finding the caller may read, oldest first (or the one asked for)."""
+async def list_statements(uow: UnitOfWork, scope: Scope, finding_id: int) -> Sequence[Any]:
+    """Statements on a finding the caller may read, oldest first."""
     if not ids.in_range(finding_id):
         return []
-    query = (
-        select(FindingStatement, Cadre.unit_id, Cadre.id.label("cadre_id"))
-        .join(Finding, Finding.id == FindingStatement.finding_id)
-        .join(Cadre, Cadre.id == Finding.cadre_id)
-        .where(FindingStatement.finding_id == finding_id,
-               scope.row_filter("FindingStatement.id", Cadre.unit_id, Cadre.id))
-        .order_by(FindingStatement.submitted_at, FindingStatement.id))
-    if statement_id is not None:
-        query = query.where(FindingStatement.id == statement_id)
-    return (await uow.session.execute(query)).all()
+    return await tolerance.list_statements(uow.session, scope, finding_id)

@@ -10,18 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.scope import Scope, require_write
-from db import audit
-from db.models import Cadre, FollowUp, FollowUpCheck, Retraining
-from db.queries import fetch_all
+from authz.scope import Scope
+from db.models import FollowUp, FollowUpCheck, Retraining
+from db.repositories import followups as follow_up_repository
+from db.repositories.records import flush_unique
 from db.uow import UnitOfWork
 from domain import followups as rules
 from domain import ids
 from domain.errors import NotFound
-from workflows.records import flush_unique
 
 
 async def open_follow_up(session: AsyncSession, case_id: int, cadre_id: int, now: datetime,
@@ -41,17 +39,10 @@ async def open_follow_up(session: AsyncSession, case_id: int, cadre_id: int, now
     return follow_up.id
 
 
-def visible_follow_ups(scope: Scope) -> ColumnElement[bool]:
-    """SQL condition on follow-ups joined to their cadre: those the caller may read."""
-    return scope.row_filter("FollowUp.id", Cadre.unit_id, Cadre.id)
-
-
 async def _visible(uow: UnitOfWork, scope: Scope, follow_up_id: int) -> tuple[FollowUp, int]:
     """The follow-up (locked) and its cadre's unit; NOT_FOUND when missing or out of scope."""
-    found = None if not ids.in_range(follow_up_id) else (await uow.session.execute(
-        select(FollowUp, Cadre.unit_id).join(Cadre, Cadre.id == FollowUp.cadre_id)
-        .where(FollowUp.id == follow_up_id, visible_follow_ups(scope))
-        .with_for_update(of=FollowUp))).first()
+    found = (await follow_up_repository.get_locked(uow.session, scope, follow_up_id)
+             if ids.in_range(follow_up_id) else None)
     if found is None:
         raise NotFound(f"No follow-up with id {follow_up_id}.", field="followUpId")
     return found[0], found[1]
@@ -62,17 +53,14 @@ async def record_recheck(uow: UnitOfWork, scope: Scope, follow_up_id: int, note:
     """Record a periodic re-check (定期复检); the next one falls due ``recheck_months`` on."""
     text = rules.check_note(note)
     follow_up, unit_id = await _visible(uow, scope, follow_up_id)
-    require_write(scope, scope.cadre_grants(unit_id, follow_up.cadre_id),
-                  ["FollowUp.checks", "FollowUp.nextCheckDue"])
+    uow.authorize(scope, scope.cadre_grants(unit_id, follow_up.cadre_id),
+                  ["checks", "next_check_due"])
     rules.check_open(follow_up.closed_at)
     uow.session.add(FollowUpCheck(follow_up_id=follow_up.id, checked_by=scope.principal.user_id,
                                   checked_at=now, note=text))
     follow_up.next_check_due = rules.next_check_due(now, recheck_months)
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="recordRecheck",
-                       record_type="FollowUp", record_ids=[follow_up.id, follow_up.cadre_id],
-                       fields=["checks", "nextCheckDue"], at=now)
-    await uow.complete()
+    await uow.complete([follow_up.id, follow_up.cadre_id], at=now)
     return follow_up.id
 
 
@@ -82,16 +70,12 @@ async def record_retraining(uow: UnitOfWork, scope: Scope, follow_up_id: int, co
     """Record retraining (回炉重造) in the follow-up file."""
     name = rules.check_retraining(course, started_on, completed_on, now.date())
     follow_up, unit_id = await _visible(uow, scope, follow_up_id)
-    require_write(scope, scope.cadre_grants(unit_id, follow_up.cadre_id),
-                  ["FollowUp.retrainings"])
+    uow.authorize(scope, scope.cadre_grants(unit_id, follow_up.cadre_id), ["retrainings"])
     rules.check_open(follow_up.closed_at)
     uow.session.add(Retraining(follow_up_id=follow_up.id, course=name, started_on=started_on,
                                completed_on=completed_on))
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="recordRetraining",
-                       record_type="FollowUp", record_ids=[follow_up.id, follow_up.cadre_id],
-                       fields=["retrainings"], at=now)
-    await uow.complete()
+    await uow.complete([follow_up.id, follow_up.cadre_id], at=now)
     return follow_up.id
 
 
@@ -101,11 +85,11 @@ async def record_retraining(uow: UnitOfWork, scope: Scope, follow_up_id: int, co
 class FollowUpFile:
     """A follow-up with its re-checks (newest first) and retraining (earliest first)."""
 
-    row: Row[Any]
+    row: Any
     unit_id: int
     overdue: bool
-    checks: Sequence[Row[Any]]
-    retrainings: Sequence[Row[Any]]
+    checks: Sequence[Any]
+    retrainings: Sequence[Any]
 
 
 async def list_follow_ups(session: AsyncSession, scope: Scope, unit_ids: frozenset[int] | None,
@@ -115,32 +99,15 @@ async def list_follow_ups(session: AsyncSession, scope: Scope, unit_ids: frozens
 
     Three statements whatever the number of follow-ups.
     """
-    query = (select(*FollowUp.__table__.c, Cadre.unit_id.label("cadre_unit_id"))
-             .join(Cadre, Cadre.id == FollowUp.cadre_id).where(visible_follow_ups(scope))
-             .order_by(FollowUp.next_check_due, FollowUp.id))
-    if unit_ids is not None:
-        query = query.where(Cadre.unit_id.in_(sorted(unit_ids)))
-    if follow_up_id is not None:
-        query = query.where(FollowUp.id == follow_up_id)
-    rows = [row for row in await fetch_all(session, query)
+    rows = [row for row in await follow_up_repository.list_files(session, scope, unit_ids,
+                                                                  follow_up_id)
             if not overdue_only or rules.is_overdue(row.next_check_due, now, row.closed_at)]
     ids = [row.id for row in rows]
     if not ids:
         return []
-    checks = await _grouped(session, select(*FollowUpCheck.__table__.c)
-                            .where(FollowUpCheck.follow_up_id.in_(ids))
-                            .order_by(FollowUpCheck.checked_at.desc(), FollowUpCheck.id.desc()))
-    trainings = await _grouped(session, select(*Retraining.__table__.c)
-                               .where(Retraining.follow_up_id.in_(ids))
-                               .order_by(Retraining.started_on, Retraining.id))
+    checks = await follow_up_repository.list_checks(session, ids)
+    trainings = await follow_up_repository.list_retrainings(session, ids)
     return [FollowUpFile(row=row, unit_id=row.cadre_unit_id,
                          overdue=rules.is_overdue(row.next_check_due, now, row.closed_at),
                          checks=checks.get(row.id, []), retrainings=trainings.get(row.id, []))
             for row in rows]
-
-
-async def _grouped(session: AsyncSession, query: Any) -> dict[int, list[Row[Any]]]:
-    grouped: dict[int, list[Row[Any]]] = {}
-    for row in await fetch_all(session, query):
-        grouped.setdefault(row.follow_up_id, []).append(row)
-    return grouped

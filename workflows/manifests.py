@@ -4,14 +4,13 @@ letting a partner token run its operations, in one commit."""
 from collections.abc import Sequence
 from datetime import datetime
 
-from authz.scope import Scope, require_write
-from db import audit
+from authz.scope import Scope
 from db.models import PartnerToken, PersistedOperation, TokenOperation
 from db.queries import tokens as token_queries
+from db.repositories.records import flush_unique
 from db.uow import UnitOfWork
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.manifests import FIELD, read_manifest
-from workflows.records import flush_unique
 from workflows.tokens import OperationCheck, SchemaCheck, checked_operations
 
 
@@ -30,9 +29,8 @@ async def register_manifest(uow: UnitOfWork, scope: Scope, *, manifest: str,
             ``manifest``), or one the token may not run (field ``tokenId``).
         NotFound: no such token. Conflict: the token is revoked.
     """
-    require_write(scope, scope.global_grants,
-                  ["PersistedOperation.name", "PersistedOperation.query"]
-                  + (["PartnerToken.operations"] if token_id is not None else []))
+    uow.authorize(scope, scope.global_grants,
+                  ["name", "query"] + (["operations"] if token_id is not None else []))
     operations = read_manifest(manifest)
     for operation in operations:
         problem = check(operation.body)
@@ -45,18 +43,15 @@ async def register_manifest(uow: UnitOfWork, scope: Scope, *, manifest: str,
                            created_by=scope.principal.user_id, created_at=now)
         for op in {op.id: op for op in operations if op.id not in held}.values())
     await flush_unique(uow.session, "The operations changed meanwhile; try again.", FIELD)
-    await audit.record(uow.session, actor=scope.principal,
-                       operation="registerPersistedOperations",
-                       record_type="PersistedOperation", record_ids=[],
-                       fields=["name", "query"], at=now)
     if token_id is not None:
-        await _allow(uow, scope, token_id, ids, check_for_token, now)
-    await uow.complete()
+        await _allow(uow, token_id, ids, check_for_token)
+    # One event: the operations registered, and the token that may run them, if any.
+    await uow.complete([token_id] if token_id is not None else [], at=now)
     return ids
 
 
-async def _allow(uow: UnitOfWork, scope: Scope, token_id: int, ids: Sequence[str],
-                 check: OperationCheck, now: datetime) -> None:
+async def _allow(uow: UnitOfWork, token_id: int, ids: Sequence[str],
+                 check: OperationCheck) -> None:
     token = await uow.session.get(PartnerToken, token_id)
     if token is None:
         raise NotFound(f"No partner token with id {token_id}.", field="tokenId")
@@ -68,6 +63,3 @@ async def _allow(uow: UnitOfWork, scope: Scope, token_id: int, ids: Sequence[str
     uow.session.add_all(TokenOperation(token_id=token_id, sha256=h)
                         for h in wanted if h not in assigned)
     await flush_unique(uow.session, "The operations changed meanwhile; try again.", "tokenId")
-    await audit.record(uow.session, actor=scope.principal, operation="allowPartnerOperations",
-                       record_type="PartnerToken", record_ids=[token_id],
-                       fields=["operations"], at=now)

@@ -7,19 +7,17 @@ then reloads the policy through Casbin's adapter and tells the others.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import and_, delete, select, update
 
 from authz.policy import ACTIONS, RELATIONS, memory_enforcer
-from authz.scope import Scope, require_write
-from db import audit
-from db.models import CasbinRule, PolicyState, RoleAssignment, Unit, User
+from authz.scope import Scope
+from db import policy_store
+from db.models import CasbinRule, RoleAssignment
+from db.repositories import units, users
+from db.repositories.records import flush_unique
 from db.uow import UnitOfWork
 from domain import duties, limits
 from domain.enums import Role
 from domain.errors import Conflict, InvalidInput, NotFound
-from workflows.records import flush_unique
 
 PTYPES = {"p": 4, "g": 2, "g2": 2}
 VALUE_MAX = limits.POLICY_VALUE
@@ -60,55 +58,36 @@ def check_rule(ptype: str, values: list[str]) -> Rule:
     return Rule(ptype, cleaned)
 
 
-def _matches(rule: Rule) -> Any:
-    columns = [CasbinRule.v0, CasbinRule.v1, CasbinRule.v2, CasbinRule.v3]
-    return and_(CasbinRule.ptype == rule.ptype,
-                *(column == value for column, value in zip(columns, rule.values, strict=False)))
-
-
-async def _bump_version(uow: UnitOfWork) -> int:
-    result = await uow.session.execute(
-        update(PolicyState).where(PolicyState.id == 1)
-        .values(version=PolicyState.version + 1).returning(PolicyState.version))
-    return int(result.scalar_one())
-
-
 async def add_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
                    now: datetime) -> int:
     """Add one policy rule; returns the new policy version."""
-    require_write(scope, scope.global_grants, ["PolicyRule.values"])
+    uow.authorize(scope, scope.global_grants, ["values"])
     rule = check_rule(ptype, values)
-    if await uow.session.scalar(select(CasbinRule.id).where(_matches(rule))) is not None:
+    if await policy_store.rule_ids(uow.session, rule.ptype, rule.values):
         raise Conflict("The policy already holds this rule.", field="values")
     row = CasbinRule(ptype=rule.ptype, **{f"v{i}": v for i, v in enumerate(rule.values)})
     uow.session.add(row)
     # The unique index settles a race the check above cannot see.
     await flush_unique(uow.session, "The policy already holds this rule.", "values")
-    version = await _bump_version(uow)
-    await audit.record(uow.session, actor=scope.principal, operation="addPolicyRule",
-                       record_type="PolicyRule", record_ids=[row.id],
-                       fields=[rule.ptype, *rule.values], at=now)
-    await uow.complete()
+    version = await policy_store.raise_version(uow.session)
+    await uow.complete([row.id], at=now, listed=[rule.ptype, *rule.values])
     return version
 
 
 async def remove_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
                       now: datetime) -> int:
     """Remove one policy rule; returns the new policy version."""
-    require_write(scope, scope.global_grants, ["PolicyRule.values"])
+    uow.authorize(scope, scope.global_grants, ["values"])
     rule = check_rule(ptype, values)
     if (rule.ptype, *rule.values) == LIFELINE:
         raise Conflict("Removing this rule would lock every administrator out.",
                        field="values")
-    ids = list(await uow.session.scalars(select(CasbinRule.id).where(_matches(rule))))
+    ids = await policy_store.rule_ids(uow.session, rule.ptype, rule.values)
     if not ids:
         raise NotFound("The policy holds no such rule.", field="values")
-    await uow.session.execute(delete(CasbinRule).where(CasbinRule.id.in_(ids)))
-    version = await _bump_version(uow)
-    await audit.record(uow.session, actor=scope.principal, operation="removePolicyRule",
-                       record_type="PolicyRule", record_ids=ids,
-                       fields=[rule.ptype, *rule.values], at=now)
-    await uow.complete()
+    await policy_store.remove_rules(uow.session, ids)
+    version = await policy_store.raise_version(uow.session)
+    await uow.complete(ids, at=now, listed=[rule.ptype, *rule.values])
     return version
 
 
@@ -116,8 +95,7 @@ async def _user_and_unit(uow: UnitOfWork, username: str, role: Role,
                          unit_code: str | None) -> tuple[int, int | None]:
     # The account's row is locked: two concurrent changes of its roles (an admin role and
     # a data role, say) are checked one after the other, never side by side.
-    user_id = await uow.session.scalar(select(User.id).where(User.username == username)
-                                       .with_for_update())
+    user_id = await users.get_id(uow.session, username, lock=True)
     if user_id is None:
         raise NotFound(f"No user {username}.", field="username")
     if role in (Role.ADMIN, Role.CADRE):
@@ -126,50 +104,34 @@ async def _user_and_unit(uow: UnitOfWork, username: str, role: Role,
         return user_id, None
     if unit_code is None:
         raise InvalidInput(f"The {role.value} role holds over a unit.", field="unitCode")
-    unit_id = await uow.session.scalar(select(Unit.id).where(Unit.code == unit_code))
+    unit_id = await units.get_id(uow.session, unit_code)
     if unit_id is None:
         raise NotFound(f"No unit with code {unit_code}.", field="unitCode")
     return user_id, unit_id
 
 
-def _holding(user_id: int, role: Role, unit_id: int | None) -> Any:
-    unit = (RoleAssignment.unit_id.is_(None) if unit_id is None
-            else RoleAssignment.unit_id == unit_id)
-    return and_(RoleAssignment.user_id == user_id, RoleAssignment.role == role, unit)
-
-
 async def assign_role(uow: UnitOfWork, scope: Scope, username: str, role: Role,
                       unit_code: str | None, now: datetime) -> None:
     """Let a user hold a role over a unit; takes effect on his next request everywhere."""
-    require_write(scope, scope.global_grants, ["UserAccount.roles"])
+    uow.authorize(scope, scope.global_grants, ["roles"])
     user_id, unit_id = await _user_and_unit(uow, username, role, unit_code)
     duties.check_not_own_account(scope.principal.user_id, user_id)
-    held = await uow.session.scalars(select(RoleAssignment.role)
-                                     .where(RoleAssignment.user_id == user_id))
+    held = await users.list_roles(uow.session, user_id)
     duties.check_compatible(held, role)
-    if await uow.session.scalar(select(RoleAssignment.id)
-                                .where(_holding(user_id, role, unit_id))) is not None:
+    if await users.holds(uow.session, user_id, role, unit_id):
         raise Conflict("The user already holds this role there.", field="role")
     assignment = RoleAssignment(user_id=user_id, role=role, unit_id=unit_id)
     uow.session.add(assignment)
     await flush_unique(uow.session, "The user already holds this role there.", "role")
-    await audit.record(uow.session, actor=scope.principal, operation="assignRole",
-                       record_type="UserAccount", record_ids=[user_id],
-                       fields=[role.value, unit_code or ""], at=now)
-    await uow.complete()
+    await uow.complete([user_id], at=now, listed=[role.value, unit_code or ""])
 
 
 async def revoke_role(uow: UnitOfWork, scope: Scope, username: str, role: Role,
                       unit_code: str | None, now: datetime) -> None:
     """Withdraw a role holding; takes effect on the user's next request everywhere."""
-    require_write(scope, scope.global_grants, ["UserAccount.roles"])
+    uow.authorize(scope, scope.global_grants, ["roles"])
     user_id, unit_id = await _user_and_unit(uow, username, role, unit_code)
     duties.check_not_own_account(scope.principal.user_id, user_id)
-    result = await uow.session.execute(delete(RoleAssignment)
-                                       .where(_holding(user_id, role, unit_id)))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if not await users.remove_holding(uow.session, user_id, role, unit_id):
         raise NotFound("The user holds no such role there.", field="role")
-    await audit.record(uow.session, actor=scope.principal, operation="revokeRole",
-                       record_type="UserAccount", record_ids=[user_id],
-                       fields=[role.value, unit_code or ""], at=now)
-    await uow.complete()
+    await uow.complete([user_id], at=now, listed=[role.value, unit_code or ""])

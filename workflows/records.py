@@ -1,72 +1,17 @@
-"""Shared steps of the workflows: finding a record the caller may see, version checks."""
+"""What a workflow answers: the record it wrote, for the API to build its payload from."""
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from authz.compiled import Grant
 
-from authz.scope import Scope
-from db.models import Cadre
-from db.queries import cadres as cadre_queries
-from domain.errors import Conflict, NotFound
+Record = TypeVar("Record")
 
 
-def field_names(type_fields: list[str]) -> list[str]:
-    """``Type.field`` names as the audit trail lists them: bare, beside the record type."""
-    return [type_field.split(".", 1)[-1] for type_field in type_fields]
+@dataclass(frozen=True)
+class Written(Generic[Record]):
+    """A workflow's answer: the record as written, and the caller's grants on it, from
+    which the API builds its payload in the same transaction (no second read of it)."""
 
-
-def visible_cadres(scope: Scope) -> ColumnElement[bool]:
-    return scope.row_filter("Cadre.id", Cadre.unit_id, Cadre.id)
-
-
-async def visible_cadre(session: AsyncSession, scope: Scope, cadre_id: int,
-                        field: str = "cadreId", missing: str | None = None) -> Any:
-    """The cadre row if the caller may see it; NOT_FOUND otherwise, missing or not.
-
-    ``missing`` is the message to give, so that a record under a cadre out of
-    scope answers exactly as a record that does not exist.
-    """
-    row = await cadre_queries.get(session, visible_cadres(scope), cadre_id)
-    if row is None:
-        raise NotFound(missing or f"No cadre with id {cadre_id}.", field=field)
-    return row
-
-
-async def visible_record(session: AsyncSession, scope: Scope, model: Any, record_id: int,
-                         name: str, field: str = "id", lock: bool = False) -> tuple[Any, Any]:
-    """A record belonging to a cadre, and that cadre, if the caller may see the cadre.
-
-    One statement with the row filter in it, so that a hidden id and a missing id take
-    the same path and answer the same NOT_FOUND, in the same time.
-    """
-    query = (select(model, Cadre).join(Cadre, Cadre.id == model.cadre_id)
-             .where(model.id == record_id, visible_cadres(scope)))
-    if lock:
-        query = query.with_for_update(of=model)
-    found = (await session.execute(query)).first()
-    if found is None:
-        raise NotFound(f"No {name} with id {record_id}.", field=field)
-    return found[0], found[1]
-
-
-async def update_versioned(session: AsyncSession, model: Any, record_id: int, version: int,
-                           values: dict[str, Any]) -> None:
-    """Update one row if its version is still ``version``; CONFLICT when someone was first."""
-    # Incremented in SQL: ``version + 1`` computed here would, for a client's 2147483647
-    # (a version no record reaches), be a parameter beyond the INTEGER column.
-    result = await session.execute(
-        update(model).where(model.id == record_id, model.version == version)
-        .values(**values, version=model.version + 1))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("The record was changed by someone else; reload it and try again.",
-                       field="version")
-
-
-async def flush_unique(session: AsyncSession, message: str, field: str) -> None:
-    """Flush pending writes, turning a uniqueness clash into CONFLICT."""
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise Conflict(message, field=field) from None
+    record: Record
+    grants: frozenset[Grant]

@@ -7,27 +7,25 @@ the caller once and stored only as a hash (`authz.tokens.hash_secret`).
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
-
 from authz import tokens
-from authz.scope import Scope, require_write
-from db import audit
-from db.models import PartnerToken, PersistedOperation, TokenOperation, Unit
+from authz.scope import Scope
+from db.models import PartnerToken, PersistedOperation, TokenOperation
 from db.queries import tokens as token_queries
+from db.repositories import tokens as token_repository
+from db.repositories import units
+from db.repositories.records import flush_unique
 from db.uow import UnitOfWork
 from domain import limits
 from domain.budgets import check_limits
 from domain.errors import Conflict, InvalidInput, NotFound
-from workflows.records import flush_unique
 
 #: Why a partner with the given scopes may not run an operation's text (None: he may).
 OperationCheck = Callable[[str, frozenset[str]], str | None]
 #: Why an operation's text is not valid against the schema (None: it is).
 SchemaCheck = Callable[[str], str | None]
 
-TOKEN_FIELDS = ["PartnerToken.name", "PartnerToken.agency", "PartnerToken.scopes",
-                "PartnerToken.units", "PartnerToken.includeSubunits",
-                "PartnerToken.expiresAt", "PartnerToken.operations", "PartnerToken.budget"]
+TOKEN_FIELDS = ["name", "agency", "scopes", "unit_ids", "include_subunits", "expires_at",
+                "operations"]
 MAX_TEXT, MAX_QUERY, MAX_ITEMS = limits.TOKEN_NAME, limits.OPERATION_TEXT, limits.LIST_ITEMS
 
 
@@ -53,14 +51,15 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
         NotFound: a unit or an operation does not exist.
         Conflict: a token of that name exists.
     """
-    require_write(scope, scope.global_grants, TOKEN_FIELDS)
+    uow.authorize(scope, scope.global_grants, TOKEN_FIELDS)
+    uow.authorize(scope, scope.global_grants, ["budget"], audited=False)
     name, agency = _text(name, "name"), _text(agency, "agency")
     granted = tokens.check_scopes(scopes)
     tokens.check_expiry(expires_at, now)
     limits = check_limits(budget or {})
     units = await _existing_units(uow, unit_ids)
     hashes = await checked_operations(uow, operations, granted, check)
-    if await uow.session.scalar(select(PartnerToken.id).where(PartnerToken.name == name)):
+    if await token_repository.name_taken(uow.session, name):
         raise Conflict("A token of that name exists.", field="name")
     secret = tokens.new_secret()
     token = PartnerToken(name=name, agency=agency, secret_hash=tokens.hash_secret(secret),
@@ -72,12 +71,9 @@ async def issue_partner_token(uow: UnitOfWork, scope: Scope, *, name: str, agenc
     await flush_unique(uow.session, "A token of that name exists.", "name")
     uow.session.add_all(TokenOperation(token_id=token.id, sha256=h) for h in hashes)
     await uow.session.flush()
-    await audit.record(uow.session, actor=scope.principal, operation="issuePartnerToken",
-                       record_type="PartnerToken", record_ids=[token.id],
-                       fields=["name", "agency", "scopes", "unitIds", "includeSubunits",
-                               "expiresAt", "operations"] + (["budget"] if limits else []),
-                       at=now)
-    await uow.complete()
+    if limits:
+        uow.authorize(scope, scope.global_grants, ["budget"])
+    await uow.complete([token.id], at=now)
     return token.id, secret
 
 
@@ -88,18 +84,11 @@ async def revoke_partner_token(uow: UnitOfWork, scope: Scope, token_id: int,
     Raises:
         NotFound: no such token. Conflict: it is revoked already.
     """
-    require_write(scope, scope.global_grants, ["PartnerToken.revokedAt"])
+    uow.authorize(scope, scope.global_grants, ["revoked_at"])
     await _token(uow, token_id)
-    result = await uow.session.execute(
-        update(PartnerToken).where(PartnerToken.id == token_id,
-                                   PartnerToken.revoked_at.is_(None))
-        .values(revoked_at=now).execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not await token_repository.revoke(uow.session, token_id, now):
         raise Conflict("The token is revoked already.", field="id")
-    await audit.record(uow.session, actor=scope.principal, operation="revokePartnerToken",
-                       record_type="PartnerToken", record_ids=[token_id],
-                       fields=["revokedAt"], at=now)
-    await uow.complete()
+    await uow.complete([token_id], at=now)
     return token_id
 
 
@@ -111,8 +100,7 @@ async def register_persisted_operation(uow: UnitOfWork, scope: Scope, *, name: s
         InvalidInput: a bad name, or text that does not parse or validate (field ``query``).
         Conflict: the same text is registered already.
     """
-    require_write(scope, scope.global_grants,
-                  ["PersistedOperation.name", "PersistedOperation.query"])
+    uow.authorize(scope, scope.global_grants, ["name", "query"])
     name = _text(name, "name")
     if not query.strip() or len(query) > MAX_QUERY:
         raise InvalidInput(f"Give the operation in 1 to {MAX_QUERY} characters.", field="query")
@@ -127,11 +115,7 @@ async def register_persisted_operation(uow: UnitOfWork, scope: Scope, *, name: s
                                        created_by=scope.principal.user_id, created_at=now))
     await flush_unique(uow.session, clash, "query")
     # The trail holds integer record ids; the operation is named by its fields instead.
-    await audit.record(uow.session, actor=scope.principal,
-                       operation="registerPersistedOperation",
-                       record_type="PersistedOperation", record_ids=[],
-                       fields=["name", "query"], at=now)
-    await uow.complete()
+    await uow.complete([], at=now)
     return sha256
 
 
@@ -145,7 +129,7 @@ async def allow_partner_operations(uow: UnitOfWork, scope: Scope, token_id: int,
         InvalidInput: an operation reads outside the token's scopes or is not a query.
         Conflict: the token is revoked.
     """
-    require_write(scope, scope.global_grants, ["PartnerToken.operations"])
+    uow.authorize(scope, scope.global_grants, ["operations"])
     token = await _token(uow, token_id, "tokenId")
     if token.revoked_at is not None:
         raise Conflict("The token is revoked.", field="tokenId")
@@ -155,10 +139,7 @@ async def allow_partner_operations(uow: UnitOfWork, scope: Scope, token_id: int,
     uow.session.add_all(TokenOperation(token_id=token_id, sha256=h)
                         for h in wanted if h not in held)
     await flush_unique(uow.session, "The operations changed meanwhile; try again.", "hashes")
-    await audit.record(uow.session, actor=scope.principal, operation="allowPartnerOperations",
-                       record_type="PartnerToken", record_ids=[token_id],
-                       fields=["operations"], at=now)
-    await uow.complete()
+    await uow.complete([token_id], at=now)
     return token_id
 
 
@@ -172,13 +153,10 @@ async def set_partner_token_budget(uow: UnitOfWork, scope: Scope, token_id: int,
         NotFound: no such token.
         InvalidInput: an unknown measure or a limit below its minimum (``budget.<measure>``).
     """
-    require_write(scope, scope.global_grants, ["PartnerToken.budget"])
+    uow.authorize(scope, scope.global_grants, ["budget"])
     token = await _token(uow, token_id, "tokenId")
     token.budget = check_limits(budget or {}) or None
-    await audit.record(uow.session, actor=scope.principal, operation="setPartnerTokenBudget",
-                       record_type="PartnerToken", record_ids=[token_id], fields=["budget"],
-                       at=now)
-    await uow.complete()
+    await uow.complete([token_id], at=now)
     return token_id
 
 
@@ -193,7 +171,7 @@ async def _existing_units(uow: UnitOfWork, unit_ids: Sequence[int]) -> list[int]
     wanted = sorted(set(unit_ids))
     if not wanted or len(wanted) > MAX_ITEMS:
         raise InvalidInput(f"Give 1 to {MAX_ITEMS} units.", field="unitIds")
-    found = set(await uow.session.scalars(select(Unit.id).where(Unit.id.in_(wanted))))
+    found = await units.list_existing(uow.session, wanted)
     missing = [u for u in wanted if u not in found]
     if missing:
         raise NotFound(f"No unit with id {missing[0]}.", field="unitIds")

@@ -1,6 +1,7 @@
 """Root fields of the adjustment procedure and appeals."""
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -9,10 +10,11 @@ from api.resolvers.ids import decode_id, decode_time
 from api.selection import selected_names
 from api.types.cases import AdjustmentCase, Appeal, build_cases
 from db.queries import cases as case_queries
+from db.repositories.records import visible_cadres
 from domain import limits
 from domain.enums import AppealOutcome, CaseStage, Disposition
 from workflows import appeals, cases
-from workflows.records import visible_cadres
+from workflows.records import Written
 
 
 @strawberry.input(description="Filters of the case list.")
@@ -99,16 +101,17 @@ async def _read_case(info: strawberry.Info, case_id: int, selected: frozenset[st
     return built[0] if built else None
 
 
-async def _case_payload(info: strawberry.Info, case_id: int) -> AdjustmentCasePayload:
-    return AdjustmentCasePayload(case=await _read_case(
-        info, case_id, selected_names(info, "case"), selected_names(info, "case", "cadre")))
+async def _case_payload(info: strawberry.Info, written: Written[Any]) -> AdjustmentCasePayload:
+    """The case as its workflow wrote it, with the children the payload selects."""
+    [case] = await build_cases(info, [written.record], selected_names(info, "case"),
+                               selected_names(info, "case", "cadre"))
+    return AdjustmentCasePayload(case=case)
 
 
-async def _appeal_payload(info: strawberry.Info, appeal_id: int) -> AppealPayload:
-    session = info.context.uow.session
-    case_id = await case_queries.case_of_appeal(session, appeal_id)
-    case = await _read_case(info, case_id, frozenset())
-    return AppealPayload(appeal=case.appeal if case else None)
+async def _appeal_payload(info: strawberry.Info, written: Written[Any]) -> AppealPayload:
+    """The appeal of the case its workflow wrote."""
+    [case] = await build_cases(info, [written.record], frozenset())
+    return AppealPayload(appeal=case.appeal)
 
 
 @strawberry.type
@@ -151,11 +154,11 @@ class CaseMutations:
     async def open_adjustment_case(self, info: strawberry.Info,
                                    input: OpenAdjustmentCaseInput) -> AdjustmentCasePayload:
         ctx = info.context
-        case_id = await cases.open_case(
+        written = await cases.open_case(
             ctx.uow, ctx.scope, decode_id(input.cadre_id, "cadreId"),
             [decode_id(i, "findingIds") for i in input.finding_ids], input.note,
             input.documents, ctx.now)
-        return await _case_payload(info, case_id)
+        return await _case_payload(info, written)
 
     @strawberry.mutation(description="Move a case to its next stage, with the step's record.")
     async def advance_case(self, info: strawberry.Info,
@@ -170,32 +173,32 @@ class CaseMutations:
         step = cases.Step(case_id=decode_id(input.id), version=input.version,
                           stage=input.stage, note=input.note,
                           documents=tuple(input.documents), decision=decision)
-        case_id = await cases.advance_case(ctx.uow, ctx.scope, step, ctx.now)
-        return await _case_payload(info, case_id)
+        written = await cases.advance_case(ctx.uow, ctx.scope, step, ctx.now)
+        return await _case_payload(info, written)
 
     @strawberry.mutation(description="The cadre appeals against the decision in his case.")
     async def file_appeal(self, info: strawberry.Info, input: FileAppealInput) -> AppealPayload:
         ctx = info.context
-        appeal_id = await appeals.file_appeal(ctx.uow, ctx.scope,
+        written = await appeals.file_appeal(ctx.uow, ctx.scope,
                                               decode_id(input.case_id, "caseId"),
                                               input.grounds, ctx.now)
-        return await _appeal_payload(info, appeal_id)
+        return await _appeal_payload(info, written)
 
     @strawberry.mutation(description="Accept an appeal for review (decision due in 60 days).")
     async def accept_appeal(self, info: strawberry.Info,
                             input: AppealTransitionInput) -> AppealPayload:
         ctx = info.context
-        appeal_id = await appeals.accept_appeal(ctx.uow, ctx.scope, decode_id(input.id),
+        written = await appeals.accept_appeal(ctx.uow, ctx.scope, decode_id(input.id),
                                                 input.version, ctx.now)
-        return await _appeal_payload(info, appeal_id)
+        return await _appeal_payload(info, written)
 
     @strawberry.mutation(description="Extend the decision on an appeal once, by ≤ 30 days.")
     async def extend_appeal(self, info: strawberry.Info,
                             input: ExtendAppealInput) -> AppealPayload:
         ctx = info.context
-        appeal_id = await appeals.extend_appeal(ctx.uow, ctx.scope, decode_id(input.id),
+        written = await appeals.extend_appeal(ctx.uow, ctx.scope, decode_id(input.id),
                                                 input.version, input.days, ctx.now)
-        return await _appeal_payload(info, appeal_id)
+        return await _appeal_payload(info, written)
 
     @strawberry.mutation(description="Decide an appeal: UPHELD, REVISED or REVOKED.")
     async def decide_appeal(self, info: strawberry.Info,
@@ -203,7 +206,7 @@ class CaseMutations:
         ctx = info.context
         revision = (appeals.Revision(input.disposition, input.new_position)
                     if input.disposition is not None else None)
-        appeal_id = await appeals.decide_appeal(ctx.uow, ctx.scope, decode_id(input.id),
+        written = await appeals.decide_appeal(ctx.uow, ctx.scope, decode_id(input.id),
                                                 input.version, input.outcome, input.note,
                                                 revision, ctx.now)
-        return await _appeal_payload(info, appeal_id)
+        return await _appeal_payload(info, written)

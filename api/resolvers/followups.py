@@ -147,21 +147,19 @@ class FollowUpMutation:
     async def grant_award(self, info: strawberry.Info,
                           input: GrantAwardInput) -> GrantAwardPayload:
         ctx = info.context
-        award_id = await awards.grant_award(ctx.uow, ctx.scope,
-                                            decode_id(input.cadre_id, "cadreId"), input.title,
-                                            input.year, ctx.now)
-        row = await awards.get_award(ctx.uow.session, ctx.scope, award_id)
+        written = await awards.grant_award(ctx.uow, ctx.scope,
+                                           decode_id(input.cadre_id, "cadreId"), input.title,
+                                           input.year, ctx.now)
         return GrantAwardPayload(
-            award=award_from_row(row, row.cadre_unit_id, ctx.scope) if row else None)
+            award=award_from_row(written.record, ctx.scope.readable(written.grants)))
 
     @strawberry.mutation(description="单位年度考核 — record a unit's own annual grade.")
     async def record_unit_evaluation(self, info: strawberry.Info,
                                      input: RecordUnitEvaluationInput
                                      ) -> RecordUnitEvaluationPayload:
         ctx = info.context
-        evaluation_id = await awards.record_unit_evaluation(
+        written = await awards.record_unit_evaluation(
             ctx.uow, ctx.scope, decode_id(input.unit_id, "unitId"), input.year, input.grade,
             ctx.now)
-        row = await awards.get_unit_evaluation(ctx.uow.session, ctx.scope, evaluation_id)
-        return RecordUnitEvaluationPayload(
-            unit_evaluation=unit_evaluation_from_row(row, ctx.scope) if row else None)
+        return RecordUnitEvaluationPayload(unit_evaluation=unit_evaluation_from_row(
+            written.record, ctx.scope.readable(written.grants)))

@@ -1,6 +1,9 @@
-"""Root mutation fields: decode the input, call one workflow, read the record back."""
+"""Root mutation fields: decode the input, call one workflow, build the payload from the
+record it wrote (in the same transaction; no second read of it)."""
 
+import json
 from datetime import date, datetime
+from typing import Any, NamedTuple
 
 import strawberry
 
@@ -27,10 +30,10 @@ from api.types.enums import (
     LeadershipRole,
     Rank,
 )
-from db.queries import cadres as cadre_queries
+from db.models import NegativeListItem
 from domain import enums, limits
 from workflows import cadres, evaluations, findings
-from workflows.records import visible_cadres
+from workflows.records import Written
 
 
 @strawberry.input
@@ -111,31 +114,47 @@ class FindingPayload:
     finding: Finding | None
 
 
-async def _read_cadre(info: strawberry.Info, cadre_id: int,
-                      selected: frozenset[str] = frozenset()) -> Cadre | None:
-    ctx = info.context
-    row = await cadre_queries.get(ctx.uow.session, visible_cadres(ctx.scope), cadre_id)
-    if row is None:
-        return None
-    [cadre] = await build_cadres(info, [row], selected)
+async def _cadre_payload(info: strawberry.Info, written: Written[Any]) -> Cadre:
+    """The cadre as its workflow wrote it, with the children the payload selects."""
+    [cadre] = await build_cadres(info, [written.record], selected_names(info, "cadre"))
     return cadre
 
 
-async def _read_child(info: strawberry.Info, cadre_id: int, attribute: str,
-                      child_id: int) -> Evaluation | Finding | None:
-    """Read a changed child record back with the caller's grants on its cadre."""
-    parent = await _read_cadre(info, cadre_id)
-    if parent is None:
-        return None
-    scope, session = info.context.scope, info.context.uow.session
-    if attribute == "evaluations":
-        [rows] = await cadre_queries.evaluations_of(session, [cadre_id])
-        children = evaluations_from_rows([r for r in rows if r.id == child_id],
-                                         evaluation_allowed(scope, parent.grants))
-        return children[0] if children else None
-    [rows] = await cadre_queries.findings_of(session, [cadre_id])
-    row = next((r for r in rows if r.id == child_id), None)
-    return finding_from_row(row, parent.allowed) if row else None
+class _EvaluationRow(NamedTuple):
+    """An evaluation as the roster's statement reads it (`db.queries.cadres`)."""
+
+    id: int
+    cadre_id: int
+    year: int
+    period: Any
+    grade: Any
+    score: float | None
+    work_score: float | None
+    conduct_score: float | None
+    results_score: float | None
+    sources_json: str | None
+    comment: str | None
+    finalised: bool
+
+
+def _evaluation_payload(info: strawberry.Info, written: Written[Any]) -> EvaluationPayload:
+    """The evaluation as its workflow wrote it, with the caller's fields on its cadre."""
+    e = written.record
+    row = _EvaluationRow(e.id, e.cadre_id, e.year, e.period, e.grade, e.score, e.work_score,
+                         e.conduct_score, e.results_score, json.dumps(list(e.sources or [])),
+                         e.comment, e.finalised)
+    [evaluation] = evaluations_from_rows([row],
+                                         evaluation_allowed(info.context.scope, written.grants))
+    return EvaluationPayload(evaluation=evaluation)
+
+
+async def _finding_payload(info: strawberry.Info, written: Written[Any]) -> FindingPayload:
+    """The finding as its workflow wrote it, with the caller's fields on its cadre."""
+    ctx = info.context
+    finding = written.record
+    item = await ctx.uow.session.get(NegativeListItem, finding.item_code)
+    return FindingPayload(finding=finding_from_row(finding, ctx.scope.readable(written.grants),
+                                                   item.title if item else ""))
 
 
 @strawberry.type
@@ -148,9 +167,8 @@ class Mutation:
             id_number=input.id_number, unit_id=decode_id(input.unit_id, "unitId"),
             position=input.position, rank=input.rank, leadership_role=input.leadership_role,
             phone=input.phone, status=input.status)
-        cadre_id = await cadres.create_cadre(ctx.uow, ctx.scope, new, ctx.now)
-        return CadrePayload(cadre=await _read_cadre(info, cadre_id,
-                                                    selected_names(info, "cadre")))
+        written = await cadres.create_cadre(ctx.uow, ctx.scope, new, ctx.now)
+        return CadrePayload(cadre=await _cadre_payload(info, written))
 
     @strawberry.mutation(description="Change a cadre record (organization department).")
     async def update_cadre(self, info: strawberry.Info, input: UpdateCadreInput) -> CadrePayload:
@@ -161,9 +179,8 @@ class Mutation:
             unit_id=decode_id(input.unit_id, "unitId") if input.unit_id is not None else None,
             position=input.position, rank=input.rank, leadership_role=input.leadership_role,
             status=input.status)
-        cadre_id = await cadres.update_cadre(ctx.uow, ctx.scope, changes, ctx.now)
-        return CadrePayload(cadre=await _read_cadre(info, cadre_id,
-                                                    selected_names(info, "cadre")))
+        written = await cadres.update_cadre(ctx.uow, ctx.scope, changes, ctx.now)
+        return CadrePayload(cadre=await _cadre_payload(info, written))
 
     @strawberry.mutation(description="Record a performance evaluation (organization department).")
     async def record_evaluation(self, info: strawberry.Info,
@@ -176,19 +193,16 @@ class Mutation:
             grade=input.grade, score=input.score, work_score=dims.work,
             conduct_score=dims.conduct, results_score=dims.results,
             sources=tuple(input.sources), comment=input.comment)
-        evaluation_id = await evaluations.record_evaluation(ctx.uow, ctx.scope, new, ctx.now)
-        found = await _read_child(info, cadre_id, "evaluations", evaluation_id)
-        return EvaluationPayload(evaluation=found)  # type: ignore[arg-type]
+        written = await evaluations.record_evaluation(ctx.uow, ctx.scope, new, ctx.now)
+        return _evaluation_payload(info, written)
 
     @strawberry.mutation(description="Finalise an evaluation; it can no longer change.")
     async def finalise_evaluation(self, info: strawberry.Info,
                                   id: strawberry.ID) -> EvaluationPayload:
         ctx = info.context
-        evaluation_id = await evaluations.finalise_evaluation(ctx.uow, ctx.scope, decode_id(id),
-                                                              ctx.now)
-        cadre_id = await cadre_queries.cadre_of_evaluation(ctx.uow.session, evaluation_id)
-        found = await _read_child(info, cadre_id, "evaluations", evaluation_id)
-        return EvaluationPayload(evaluation=found)  # type: ignore[arg-type]
+        written = await evaluations.finalise_evaluation(ctx.uow, ctx.scope, decode_id(id),
+                                                        ctx.now)
+        return _evaluation_payload(info, written)
 
     @strawberry.mutation(description="Report a negative-list finding (discipline inspection).")
     async def report_finding(self, info: strawberry.Info,
@@ -201,9 +215,8 @@ class Mutation:
             informant=input.informant,
             reported_at=(decode_time(input.reported_at, "reportedAt")
                          if input.reported_at else None))
-        finding_id = await findings.report_finding(ctx.uow, ctx.scope, new, ctx.now)
-        found = await _read_child(info, cadre_id, "findings", finding_id)
-        return FindingPayload(finding=found)  # type: ignore[arg-type]
+        written = await findings.report_finding(ctx.uow, ctx.scope, new, ctx.now)
+        return await _finding_payload(info, written)
 
     @strawberry.mutation(description="Start verifying a reported finding (核实).")
     async def start_finding_verification(self, info: strawberry.Info,
@@ -224,8 +237,6 @@ class Mutation:
 async def _move(info: strawberry.Info, input: FindingTransitionInput,
                 target: FindingStatus) -> FindingPayload:
     ctx = info.context
-    finding_id = await findings.move_finding(ctx.uow, ctx.scope, decode_id(input.id),
-                                             input.version, target, ctx.now)
-    cadre_id = await cadre_queries.cadre_of_finding(ctx.uow.session, finding_id)
-    found = await _read_child(info, cadre_id, "findings", finding_id)
-    return FindingPayload(finding=found)  # type: ignore[arg-type]
+    written = await findings.move_finding(ctx.uow, ctx.scope, decode_id(input.id),
+                                          input.version, target, ctx.now)
+    return await _finding_payload(info, written)

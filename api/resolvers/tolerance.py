@@ -9,7 +9,9 @@ from api.types.tolerance import (
     FindingStatement,
     ToleranceItem,
     review_from_row,
+    review_type,
     statement_from_row,
+    statement_type,
     tolerance_item_from_row,
 )
 from domain import limits
@@ -78,22 +80,19 @@ class ToleranceMutation:
                                      input: ReviewFaultToleranceInput
                                      ) -> FaultToleranceReviewPayload | None:
         ctx = info.context
-        finding_id = decode_id(input.finding_id, "findingId")
-        await fault_tolerance.review_fault_tolerance(
-            ctx.uow, ctx.scope, finding_id, input.outcome, input.item_code, input.reasoning,
-            ctx.now)
-        row = await fault_tolerance.read_review(ctx.uow, ctx.scope, finding_id)
-        return FaultToleranceReviewPayload(review=review_from_row(row, ctx.scope) if row else None)
+        written = await fault_tolerance.review_fault_tolerance(
+            ctx.uow, ctx.scope, decode_id(input.finding_id, "findingId"), input.outcome,
+            input.item_code, input.reasoning, ctx.now)
+        review, item = written.record
+        return FaultToleranceReviewPayload(
+            review=review_type(review, item, ctx.scope.readable(written.grants)))
 
     @strawberry.mutation(description="Submit the cadre's own statement on a finding against him.")
     async def submit_finding_statement(self, info: strawberry.Info,
                                        input: SubmitFindingStatementInput
                                        ) -> FindingStatementPayload | None:
         ctx = info.context
-        finding_id = decode_id(input.finding_id, "findingId")
-        statement_id = await fault_tolerance.submit_finding_statement(
-            ctx.uow, ctx.scope, finding_id, input.text, ctx.now)
-        rows = await fault_tolerance.list_statements(ctx.uow, ctx.scope, finding_id,
-                                                     statement_id)
+        written = await fault_tolerance.submit_finding_statement(
+            ctx.uow, ctx.scope, decode_id(input.finding_id, "findingId"), input.text, ctx.now)
         return FindingStatementPayload(
-            statement=statement_from_row(rows[0], ctx.scope) if rows else None)
+            statement=statement_type(written.record, ctx.scope.readable(written.grants)))

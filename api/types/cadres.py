@@ -169,10 +169,12 @@ def evaluations_from_rows(rows: Sequence[Any],
     ]
 
 
-def finding_from_row(row: Any, allowed: frozenset[str]) -> Finding:
+def finding_from_row(row: Any, allowed: frozenset[str], item_title: str | None = None) -> Finding:
+    """A finding from a row carrying its item's title (``item_title``), or given it."""
     return Finding(
         id=strawberry.ID(str(row.id)),
-        item=NegativeListItem(code=row.item_code, title=row.item_title),
+        item=NegativeListItem(code=row.item_code,
+                              title=row.item_title if item_title is None else item_title),
         source=row.source, description=row.description, evidence=row.evidence,
         informant=row.informant, status=row.status, reported_at=row.reported_at,
         verification_started_at=row.verification_started_at, concluded_at=row.concluded_at,

@@ -10,10 +10,10 @@ from api.types.cadres import Allowed, Cadre, build_cadres
 from authz.scope import Scope
 from db.queries import cadres as cadre_queries
 from db.queries import cases as case_queries
+from db.repositories.records import visible_cadres
 from domain import appeals as appeal_rules
 from domain.cases import appeal_deadline
 from domain.enums import AppealOutcome, AppealStatus, CaseStage, Disposition
-from workflows.records import visible_cadres
 
 
 @strawberry.type(description="A documented step of a case (纪实).")

@@ -82,18 +82,15 @@ def follow_up_from_file(file: FollowUpFile, scope: Scope) -> FollowUp:
         allowed=scope.readable(scope.cadre_grants(file.unit_id, row.cadre_id)))
 
 
-def award_from_row(row: Any, unit_id: int, scope: Scope) -> Award:
+def award_from_row(row: Any, allowed: frozenset[str]) -> Award:
     return Award(id=strawberry.ID(str(row.id)), cadre_id=strawberry.ID(str(row.cadre_id)),
-                 title=row.title, year=row.year, awarded_at=row.awarded_at,
-                 allowed=scope.readable(scope.cadre_grants(unit_id, row.cadre_id)))
+                 title=row.title, year=row.year, awarded_at=row.awarded_at, allowed=allowed)
 
 
-def unit_evaluation_from_row(row: Any, scope: Scope) -> UnitEvaluation:
+def unit_evaluation_from_row(row: Any, allowed: frozenset[str]) -> UnitEvaluation:
     return UnitEvaluation(id=strawberry.ID(str(row.id)),
                           unit_id=strawberry.ID(str(row.unit_id)), year=row.year,
-                          grade=row.grade,
-                          allowed=scope.readable(scope.unit_grants.get(row.unit_id,
-                                                                       frozenset())))
+                          grade=row.grade, allowed=allowed)
 
 
 async def build_candidates(info: strawberry.Info, found: Sequence[tuple[Any, CandidateRule]],

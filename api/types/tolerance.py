@@ -67,19 +67,25 @@ def tolerance_item_from_row(row: Any) -> ToleranceItem:
 
 def review_from_row(row: Any, scope: Scope) -> FaultToleranceReview:
     """A review from ``(FaultToleranceReview, ToleranceItem | None, unit_id, cadre_id)``."""
-    review, item = row[0], row[1]
+    return review_type(row[0], row[1],
+                       scope.readable(scope.cadre_grants(row.unit_id, row.cadre_id)))
+
+
+def review_type(review: Any, item: Any, allowed: frozenset[str]) -> FaultToleranceReview:
+    """A review from its row and the row of the item it cites (or None)."""
     return FaultToleranceReview(
         id=strawberry.ID(str(review.id)), finding_id=strawberry.ID(str(review.finding_id)),
         outcome=review.outcome, item=tolerance_item_from_row(item) if item else None,
-        reasoning=review.reasoning, reviewed_at=review.reviewed_at,
-        allowed=scope.readable(scope.cadre_grants(row.unit_id, row.cadre_id)))
+        reasoning=review.reasoning, reviewed_at=review.reviewed_at, allowed=allowed)
 
 
 def statement_from_row(row: Any, scope: Scope) -> FindingStatement:
     """A statement from ``(FindingStatement, unit_id, cadre_id)``."""
-    statement = row[0]
+    return statement_type(row[0], scope.readable(scope.cadre_grants(row.unit_id, row.cadre_id)))
+
+
+def statement_type(statement: Any, allowed: frozenset[str]) -> FindingStatement:
     return FindingStatement(
         id=strawberry.ID(str(statement.id)),
         finding_id=strawberry.ID(str(statement.finding_id)), text=statement.text,
-        submitted_at=statement.submitted_at,
-        allowed=scope.readable(scope.cadre_grants(row.unit_id, row.cadre_id)))
+        submitted_at=statement.submitted_at, allowed=allowed)

@@ -150,19 +150,6 @@ async def negative_list(session: AsyncSession) -> Sequence[Row]:
         select(*NegativeListItem.__table__.c).order_by(NegativeListItem.code))).all()
 
 
-async def cadre_of_evaluation(session: AsyncSession, evaluation_id: int) -> int:
-    found = await session.scalar(select(Evaluation.cadre_id)
-                                 .where(Evaluation.id == evaluation_id))
-    assert found is not None, "called with the id of an evaluation just written"
-    return found
-
-
-async def cadre_of_finding(session: AsyncSession, finding_id: int) -> int:
-    found = await session.scalar(select(Finding.cadre_id).where(Finding.id == finding_id))
-    assert found is not None, "called with the id of a finding just written"
-    return found
-
-
 async def by_ids(session: AsyncSession, visible: ColumnElement[bool],
                  ids: Sequence[int]) -> Sequence[Row]:
     """Visible cadres among ``ids``, in id order."""

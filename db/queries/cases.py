@@ -69,9 +69,3 @@ async def overdue_case_ids(session: AsyncSession, visible: ColumnElement[bool],
                                   Appeal.due_at < now)
                            .order_by(Appeal.due_at))
     return [row.case_id for row in rows]
-
-
-async def case_of_appeal(session: AsyncSession, appeal_id: int) -> int:
-    found = await session.scalar(select(Appeal.case_id).where(Appeal.id == appeal_id))
-    assert found is not None, "called with the id of an appeal just written"
-    return found

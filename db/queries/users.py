@@ -5,9 +5,9 @@ from collections.abc import Sequence
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.principal import Holding, Principal
 from db.models import RoleAssignment, User
 from domain.enums import Role
+from domain.principal import Holding, Principal
 
 _PRINCIPAL = (select(User.id, User.username, User.cadre_id, RoleAssignment.role,
                      RoleAssignment.unit_id)

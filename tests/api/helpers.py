@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from api.policy_sync import announce
-from authz.policy import policy_version
 from db.engine import create_engine, create_sessionmaker
+from db.policy_store import policy_version
 
 UNIT_CODES = "{ units { code } }"
 

@@ -12,9 +12,22 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).parents[2]
+
+
+def _ports(variable: str, default: range) -> range:
+    """``default``, or the range ``FIRST-LAST`` named by ``variable``: where several test
+    runs share one machine, each takes ranges of its own, else a run that loses the race
+    for a port talks to another run's server (its health check answers for it)."""
+    given = os.environ.get(variable)
+    if not given:
+        return default
+    first, last = (int(part) for part in given.split("-"))
+    return range(first, last + 1)
+
+
 #: Ports these tests may take, so they never meet another service on the machine.
-SERVER_PORTS = range(8250, 8300)
-REDIS_PORTS = range(56390, 56400)
+SERVER_PORTS = _ports("TEST_SERVER_PORTS", range(8250, 8300))
+REDIS_PORTS = _ports("TEST_REDIS_PORTS", range(56390, 56400))
 
 
 def free_port(ports: range) -> int:

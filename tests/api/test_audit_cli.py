@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from authz.principal import Holding, Principal
 from db import audit
 from db.engine import create_engine, create_sessionmaker
 from domain.audit import Event, seal
 from domain.enums import Role
+from domain.principal import Holding, Principal
 from tests.api.test_cli import cadre
 
 EVENTS = 6

@@ -5,7 +5,6 @@ import pytest
 
 from authz.compiled import compile_policy
 from authz.policy import memory_enforcer
-from authz.principal import PARTNER, Principal
 from authz.scope import PARTNER as PARTNER_GRANT
 from authz.scope import PartnerScope, UnitTree, partner_readable, require_write
 from authz.tokens import (
@@ -17,6 +16,7 @@ from authz.tokens import (
 )
 from db.models import Cadre
 from domain.errors import Forbidden, InvalidInput
+from domain.principal import PARTNER, Principal
 
 ENFORCER = memory_enforcer()
 POLICY = compile_policy(ENFORCER, version=1)

@@ -4,11 +4,11 @@ import pytest
 
 from authz.compiled import compile_policy
 from authz.policy import memory_enforcer
-from authz.principal import Holding, Principal
 from authz.scope import SELF, SELF_FINALISED, Scope, UnitTree, require_write
 from db.models import Cadre
 from domain.enums import Role
 from domain.errors import Forbidden
+from domain.principal import Holding, Principal
 
 POLICY = compile_policy(memory_enforcer(), version=1)
 

@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from authz.principal import Holding, Principal
 from db import audit
 from db.engine import create_engine, create_sessionmaker
 from db.models import AuditEvent
 from domain.enums import Role
+from domain.principal import Holding, Principal
 
 ACTOR = Principal(user_id=1, username="li", holdings=(Holding(Role.DISCIPLINE, None),
                                                       Holding(Role.ORG, None)))
