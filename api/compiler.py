@@ -25,7 +25,7 @@ the operation runs on the resolver path instead, before any SQL is issued. So is
 argument the resolver would refuse, so its error is the resolver's own.
 """
 
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -828,6 +828,8 @@ def _negative_list(builder: _Builder, graphql_type: GraphQLOutputType,
 
 # -- running plans -------------------------------------------------------------------------
 _PLANS: "OrderedDict[tuple[Any, ...], Plan | None]" = OrderedDict()
+#: Operations answered by a plan and operations left to the resolver path, per process.
+RUNS: Counter[str] = Counter()
 
 
 def _scope_key(scope: Scope) -> tuple[Any, ...]:
@@ -880,7 +882,9 @@ async def run_query(context: Any) -> Any:
         if len(_PLANS) > MAX_PLANS:
             _PLANS.popitem(last=False)
     if plan is None:
+        RUNS["fallback"] += 1
         raise Unsupported
+    RUNS["planned"] += 1
     if dialect == "sqlite":
         await _register_sqlite_functions(connection)
     row = (await connection.execute(plan.statement, params)).one()
