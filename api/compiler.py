@@ -730,8 +730,9 @@ def compile_plan(context: Any, plan: FieldPlan, scope: Scope, dialect: str,
             value, selection.below = _negative_list(builder, field_def.type, details)
         pairs.append((key, value))
         roots.append(selection)
-    columns = [json.object(pairs).label("data")]
-    columns += [ids.label(f"a{i}") for i, (_, ids) in enumerate(builder.audits)]
+    # As text: the driver would decode PostgreSQL's json into Python objects.
+    columns = [cast(json.object(pairs), Text).label("data")]
+    columns += [cast(ids, Text).label(f"a{i}") for i, (_, ids) in enumerate(builder.audits)]
     return Plan(select(*columns), roots, [type_field for type_field, _ in builder.audits],
                 any(s.may_deny() for s in roots))
 
