@@ -25,6 +25,7 @@ the operation runs on the resolver path instead, before any SQL is issued. So is
 argument the resolver would refuse, so its error is the resolver's own.
 """
 
+import weakref
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -910,7 +911,8 @@ async def run_query(context: Any) -> Any:
     return data
 
 
-_SQLITE_READY: set[int] = set()
+#: SQLite connections that know ``cadre_cursor`` (weakly held: a closed one may go).
+_SQLITE_READY: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 def _cursor(record_id: int | None) -> str | None:
@@ -922,6 +924,6 @@ def _cursor(record_id: int | None) -> str | None:
 async def _register_sqlite_functions(connection: Any) -> None:
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
-    if id(driver) not in _SQLITE_READY:
+    if driver not in _SQLITE_READY:
         await driver.create_function("cadre_cursor", 1, _cursor, deterministic=True)
-        _SQLITE_READY.add(id(driver))
+        _SQLITE_READY.add(driver)
