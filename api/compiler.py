@@ -100,6 +100,9 @@ COLUMNS: dict[str, str] = {
                                                 "comment", "finalised")},
     **{f"Finding.{name}": name for name in ("id", "source", "description", "evidence",
                                              "informant", "status", "version")},
+    "Finding.reportedAt": "reported_at",
+    "Finding.verificationStartedAt": "verification_started_at",
+    "Finding.concludedAt": "concluded_at",
     **{f"CadreLabel.{name}": name for name in ("code", "title", "gloss")},
     **{f"NegativeListItem.{name}": name for name in ("code", "title", "gloss", "category")},
 }
@@ -126,33 +129,44 @@ class Selection:
     denied_in: frozenset[int] = frozenset()
     #: The selections of the objects below (None: a leaf).
     below: "list[Selection] | None" = None
-    typename: str = ""
-
-    def may_deny(self) -> bool:
-        return self.always_denied or bool(self.denied_in) or any(
-            s.may_deny() for s in self.below or ())
+    #: Some selection below can deny (set by `_mark` once the plan is built).
+    deny_below: bool = False
 
 
 def _walk(value: Any, selections: list[Selection], path: Path | None,
           denials: Any) -> None:
     """Report the denials of one object of the answer (depth first, in key order, as
-    the resolver path meets them) and drop its class key."""
+    the resolver path meets them) and drop its class key. Only selections that can
+    deny, or hold some that can, are visited."""
     grant_class = value.pop(CLASS_KEY, None)
     for selection in selections:
-        child_path = Path(path, selection.key, None)
         if selection.always_denied or grant_class in selection.denied_in:
-            denials.add(selection.type_field, child_path, selection.node)
+            denials.add(selection.type_field, Path(path, selection.key, None), selection.node)
             continue
-        below = selection.below
+        if not selection.deny_below:
+            continue
         child = value.get(selection.key)
-        if below is None or child is None:
+        if child is None:
             continue
+        child_path = Path(path, selection.key, None)
+        below = selection.below
+        assert below is not None
         if isinstance(child, list):
             for index, item in enumerate(child):
                 if item is not None:
                     _walk(item, below, child_path.add_key(index, None), denials)
         else:
             _walk(child, below, child_path, denials)
+
+
+def _mark(selections: list[Selection]) -> bool:
+    """Set ``deny_below`` on ``selections`` and below; whether any of them can deny."""
+    found = False
+    for selection in selections:
+        selection.deny_below = _mark(selection.below) if selection.below else False
+        found |= (selection.deny_below or selection.always_denied
+                  or bool(selection.denied_in))
+    return found
 
 
 # -- JSON in SQL, per dialect --------------------------------------------------------------
@@ -193,6 +207,24 @@ class _Json:
         return case((whole, cast(cast(cast(value, Integer), Text) + ".0", _JSONType)),
                     else_=func.to_json(value))
 
+    def datetime(self, value: Any) -> Any:
+        """An aware UTC time as Python's ``isoformat`` writes it (and so the resolver path):
+        ``2024-03-01T08:00:00+00:00``, microseconds only when there are some."""
+        if self.pg:
+            utc = func.timezone(literal_column("'UTC'"), value)
+            seconds = func.to_char(utc, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'"))
+            fraction = case((func.to_char(utc, literal_column("'US'")) == "000000",
+                             literal_column("''")),
+                            else_=func.to_char(utc, literal_column("'.US'")))
+            return func.to_json(_concat(seconds, fraction, literal_column("'+00:00'")))
+        # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC on SQLite.
+        stored = func.substr(value, 20)
+        return _concat(func.substr(value, 1, 10), literal_column("'T'"),
+                       func.substr(value, 12, 8),
+                       case((stored.in_(["", ".000000"]), literal_column("''")),
+                            else_=stored),
+                       literal_column("'+00:00'"))
+
     def string(self, text: str) -> Any:
         return literal_column("'" + text.replace("'", "''") + "'")
 
@@ -202,6 +234,14 @@ class _Json:
                 record_id, Text), literal_column("'UTF8'")), literal_column("'base64'"))
             return func.translate(encoded, literal_column("'+/'"), literal_column("'-_'"))
         return func.cadre_cursor(record_id)
+
+
+def _concat(*parts: Any) -> Any:
+    """``a || b || …``: text concatenation on both databases."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||")(part)
+    return joined
 
 
 class _JSONType(String):
@@ -339,7 +379,9 @@ class _Builder:
             return value
         if getattr(named, "name", None) == "Date":
             return value
-        raise Unsupported  # datetimes, JSON: not (yet) compiled
+        if getattr(named, "name", None) == "DateTime":
+            return self.json.datetime(value)
+        raise Unsupported  # JSON and other scalars: not compiled
 
     def guarded(self, type_field: str, value: Any, denied: frozenset[int], count: int,
                 class_of: Callable[[int], Any]) -> Any:
@@ -742,7 +784,7 @@ def compile_plan(context: Any, plan: FieldPlan, scope: Scope, dialect: str,
     columns = [cast(json.object(pairs), Text).label("data")]
     columns += [cast(ids, Text).label(f"a{i}") for i, (_, ids) in enumerate(builder.audits)]
     return Plan(select(*columns), roots, [type_field for type_field, _ in builder.audits],
-                any(s.may_deny() for s in roots))
+                _mark(roots))
 
 
 def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,

@@ -20,7 +20,7 @@ from graphql import (
     is_leaf_type,
 )
 
-from api.list_sizes import LIST_SIZES, PAGE_ARGUMENT
+from api.list_sizes import LIST_SIZES, PAGE_ARGUMENT, is_object_list
 from authz.audited import AUDITED_FIELDS
 from authz.policy import guarded_type_names
 
@@ -41,7 +41,8 @@ class FieldSpec:
         attribute: the Python attribute read when the field has no resolver (else None).
         guard: the policy key checked before reading it (None: unguarded).
         audited: whether a non-null value returned is noted for the documentary record.
-        weight: items counted by the cost budget (1; a declared list size; `PAGED`).
+        weight: items the cost budget counts (1; a list's declared size; `PAGED`; None:
+            an undeclared list of objects, counted as the largest page).
         leaf_type: the named leaf type, for a scalar or enum field.
         non_null: whether the field's type is non-null.
         enum_names: for an enum field, each Python value's GraphQL name.
@@ -51,7 +52,7 @@ class FieldSpec:
     attribute: str | None
     guard: str | None
     audited: bool
-    weight: int
+    weight: int | None
     leaf_type: GraphQLLeafType | None
     non_null: bool
     enum_names: Mapping[Any, str] | None = None
@@ -80,10 +81,12 @@ class FieldPlan(Mapping[str, FieldSpec]):
         return frozenset(key for key, spec in self._specs.items() if spec.audited)
 
 
-def _weight(type_field: str, field: Any) -> int:
+def _weight(type_field: str, field: Any) -> int | None:
     if PAGE_ARGUMENT in field.args:
         return PAGED
-    return LIST_SIZES.get(type_field, 1)
+    if is_object_list(field.type):
+        return LIST_SIZES.get(type_field)
+    return 1
 
 
 def build_field_plan(schema: strawberry.Schema, *, guarded: bool = True,

@@ -32,10 +32,10 @@ OBJECTS = {
     "evaluations": ("id", "year", "period", "grade", "score", "comment", "finalised",
                     "__typename"),
     "findings": ("id", "source", "description", "evidence", "informant", "status",
-                 "version", "item { code title gloss category }"),
+                 "version", "reportedAt", "concludedAt", "item { code title gloss category }"),
 }
 #: Selections the compiler does not cover: their operations take the resolver path.
-UNCOVERED = ("unit { parent { code } }", "findings { reportedAt }",
+UNCOVERED = ("unit { parent { code } }", "evaluations { dimensionScores { work } }",
              "evaluations { sources }")
 ENUMS = {"status": ("SERVING", "REMOVED", "AWAITING_POST"),
          "leadershipRole": ("PRINCIPAL", "DEPUTY", "MEMBER")}
@@ -201,7 +201,7 @@ async def served(settings: Any) -> Any:
 def test_the_generator_yields_distinct_queries_of_every_kind() -> None:
     assert len(set(QUERIES)) == QUERIES_PER_ROLE
     for part in ("...Extra", "... on Cadre", "@skip", "@include", "$n", "filter:",
-                 "negativeList", "cadre(id:", "the_", "reportedAt"):
+                 "negativeList", "cadre(id:", "the_", "reportedAt", "sources"):
         assert any(part in query for query in QUERIES), part
 
 
