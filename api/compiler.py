@@ -86,7 +86,7 @@ UNITS = UnitRow.__table__
 #: The key carrying an object's grant class in the database's JSON (never a GraphQL name).
 CLASS_KEY = "\u0001class"
 #: Plans kept per process; a plan is a few kilobytes.
-MAX_PLANS = 512
+MAX_PLANS = 256
 
 #: The column behind each compiled leaf field, by the field plan's ``Type.field``.
 COLUMNS: dict[str, str] = {
@@ -327,13 +327,12 @@ class Plan:
 
 @dataclass
 class _Level:
-    """Rows of one kind of object as the SQL sees them: the row alias, the conditions
-    under which an object of it is in the answer, the FROM clause reaching it."""
+    """Rows of one kind of object as the audit columns see them: the row alias, the
+    conditions under which an object of it is in the answer, the FROM clause reaching it."""
 
     row: Any
     conditions: list[Any]
     froms: Any
-    cadre: Any  # the cadre row the grant classes are computed from
 
 
 @dataclass
@@ -561,7 +560,7 @@ class _Builder:
         # The same rows for the audit columns, joined to the rows of the level above.
         rows = source.subquery(self.name("fa"))
         below = _Level(rows, [*level.conditions, allowed],
-                       level.froms.join(rows, rows.c.cadre_id == row.c.id), row)
+                       level.froms.join(rows, rows.c.cadre_id == row.c.id))
 
         def class_of(i: int) -> Any:
             return classes.condition(i, row)
@@ -686,14 +685,18 @@ def root_arguments(context: Any, grouped: Any) -> tuple[tuple[Any, ...], dict[st
     return tuple(shape), params
 
 
-_CHECKS: dict[int, Any] = {}
+#: The input checks of each root field (`api.inputs`), with the field they were made for.
+_CHECKS: dict[int, tuple[Any, Any]] = {}
 
 
 def _checks(type_name: str, name: str, field_def: Any) -> Any:
     found = _CHECKS.get(id(field_def))
-    if found is None:
-        found = _CHECKS[id(field_def)] = argument_checks(type_name, name, field_def.args)
-    return found
+    if found is None or found[0] is not field_def:
+        if len(_CHECKS) >= MAX_PLANS:
+            _CHECKS.clear()
+        found = _CHECKS[id(field_def)] = (field_def, argument_checks(type_name, name,
+                                                                     field_def.args))
+    return found[1]
 
 
 def _cadres_parameters(index: int, args: dict[str, Any], params: dict[str, Any],
@@ -799,7 +802,7 @@ def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
     first = bindparam(f"first{index}", type_=Integer)
     page = (select(window).where(window.c.rn <= first).order_by(window.c.id)
             .subquery(f"d{index}"))
-    level = _Level(page, [], page, page)
+    level = _Level(page, [], page)
     connection_type = _object(graphql_type)
 
     def edge(key: str, name: str, sub: Any,
@@ -851,7 +854,7 @@ def _single_cadre(builder: _Builder, index: int, graphql_type: GraphQLOutputType
     table = CADRES.alias(f"c{index}")
     conditions = [builder.scope.row_filter("Cadre.id", table.c.unit_id, table.c.id),
                   table.c.id == bindparam(f"id{index}", type_=Integer)]
-    level = _Level(table, conditions, table, table)
+    level = _Level(table, conditions, table)
     value, selections = builder.cadre_object(_object(graphql_type), details, level)
     return (builder.json.nested(select(value).select_from(table).where(*conditions)
                                 .scalar_subquery()), selections)
