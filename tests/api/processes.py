@@ -13,8 +13,20 @@ import httpx
 
 ROOT = Path(__file__).parents[2]
 #: Ports these tests may take, so they never meet another service on the machine.
-SERVER_PORTS = range(8250, 8300)
-REDIS_PORTS = range(56390, 56400)
+
+
+def _ports(variable: str, default: range) -> range:
+    """A port range from ``variable`` ("9350-9379"), for runs sharing a machine: a port
+    another run's server holds would otherwise answer for ours."""
+    given = os.environ.get(variable)
+    if not given:
+        return default
+    first, last = (int(part) for part in given.split("-"))
+    return range(first, last + 1)
+
+
+SERVER_PORTS = _ports("CADRE_TEST_SERVER_PORTS", range(8250, 8300))
+REDIS_PORTS = _ports("CADRE_TEST_REDIS_PORTS", range(56390, 56400))
 
 
 def free_port(ports: range) -> int:
