@@ -25,7 +25,6 @@ from typing import Any, NamedTuple
 
 import strawberry
 from graphql import (
-    GraphQLEnumType,
     GraphQLError,
     GraphQLLeafType,
     GraphQLList,
@@ -41,6 +40,8 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from api.compiler import Unsupported, run_query
+from api.field_plan import FieldPlan
 from api.reads import install_read_notes
 
 
@@ -64,37 +65,25 @@ class _Fallback(Exception):  # noqa: N818 - a signal, not an error
     """This operation needs graphql-core's general executor."""
 
 
-def mark_plain_fields(schema: strawberry.Schema, guards: dict[str, str]) -> int:
+def mark_plain_fields(schema: strawberry.Schema, plan: FieldPlan) -> int:
     """Mark every resolver-less field of the schema's object types; returns the count.
 
-    ``guards`` maps "Type.field" to the guard key checked before reading it. The
-    audited fields' reads are noted on both paths: their resolvers get the noting
-    wrapper here (after the guards), and their marks name the field to note.
+    The guard keys and audited fields come from the field plan; the audited fields'
+    reads are noted on both paths: their resolvers get the noting wrapper here (after
+    the guards), and their marks name the field to note.
     """
-    audited = install_read_notes(schema)
+    install_read_notes(schema, plan)
     marked = 0
-    convert = schema.config.name_converter.get_graphql_name
-    for type_name, graphql_type in schema._schema.type_map.items():
-        if type_name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
+    for type_field, spec in plan.items():
+        if spec.attribute is None:
             continue
-        definition = schema.get_type_by_name(type_name)
-        if definition is None or not hasattr(definition, "fields"):
-            continue
-        by_name = {convert(f): f for f in definition.fields}
-        for field_name, field in graphql_type.fields.items():
-            source = by_name.get(field_name)
-            if source is None or source.base_resolver is not None:
-                continue
-            non_null = isinstance(field.type, GraphQLNonNull)
-            inner = field.type.of_type if non_null else field.type
-            type_field = f"{type_name}.{field_name}"
-            names = ({value.value: name for name, value in inner.values.items()}
-                     if isinstance(inner, GraphQLEnumType) else None)
-            plain = PlainField(source.python_name, guards.get(type_field),
-                               inner if is_leaf_type(inner) else None, non_null,
-                               type_field if type_field in audited else None, names)
-            field.extensions = {**(field.extensions or {}), PLAIN: plain}
-            marked += 1
+        type_name, field_name = type_field.split(".", 1)
+        field = schema._schema.type_map[type_name].fields[field_name]  # type: ignore[attr-defined]
+        plain = PlainField(spec.attribute, spec.guard, spec.leaf_type, spec.non_null,
+                           type_field if spec.audited else None,
+                           dict(spec.enum_names) if spec.enum_names is not None else None)
+        field.extensions = {**(field.extensions or {}), PLAIN: plain}
+        marked += 1
     return marked
 
 
@@ -115,6 +104,18 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._run_query()
 
     async def _run_query(self) -> Any:
+        settings = getattr(self.context_value, "settings", None)
+        if settings is not None and settings.sql_plans:
+            try:
+                planned = await run_query(self)
+            except Unsupported:
+                pass  # chosen before any SQL ran: the resolver path answers
+            except Exception as fault:  # noqa: BLE001 - coded by the error policy
+                self.collected_errors.add(GraphQLError(str(fault), original_error=fault),
+                                          None)
+                return self.finish(self.build_response(None))
+            else:
+                return self.finish(self.build_response(planned))
         denials = getattr(self.context_value, "denials", None)
         reads = getattr(self.context_value, "reads", None)
         try:

@@ -16,13 +16,10 @@ import strawberry
 from graphql import FieldNode, GraphQLError, GraphQLObjectType, GraphQLResolveInfo
 from graphql.pyutils import Path
 
+from api.field_plan import GUARDED_TYPES, UNGUARDED_FIELDS, FieldPlan
 from authz.explain import NOT_GRANTED
-from authz.policy import guarded_type_names
 
-#: Types whose fields the default policy governs; every field of them is guarded.
-GUARDED_TYPES = guarded_type_names()
-#: Row visibility is decided by read access on ``Type.id``, so ids need no guard.
-UNGUARDED_FIELDS = frozenset({"id"})
+__all__ = ["GUARDED_TYPES", "UNGUARDED_FIELDS", "Denials", "install_guards"]
 
 
 class Denials:
@@ -84,29 +81,21 @@ def _attribute(name: str) -> Callable[..., Any]:
     return resolve_attribute
 
 
-def install_guards(schema: strawberry.Schema,
-                   type_names: tuple[str, ...] = GUARDED_TYPES) -> dict[str, str]:
-    """Wrap every field of the guarded types with the check; returns the guarded fields.
+def install_guards(schema: strawberry.Schema, plan: FieldPlan) -> dict[str, str]:
+    """Wrap every field the field plan guards with the check; returns the guarded fields.
 
     Plain attribute fields get a direct ``getattr`` instead of Strawberry's generic
     wrapper, which keeps the guarded path as cheap as the unguarded one.
     """
     guarded: dict[str, str] = {}
-    for type_name in type_names:
+    for type_field, guard in plan.guards().items():
+        type_name, field_name = type_field.split(".", 1)
         graphql_type = schema._schema.type_map.get(type_name)
         if not isinstance(graphql_type, GraphQLObjectType):
-            continue  # the policy may name types this schema does not (yet) have
-        definition = schema.get_type_by_name(type_name)
-        convert = schema.config.name_converter.get_graphql_name
-        python_names = {convert(f): f for f in definition.fields}  # type: ignore[union-attr]
-        for field_name, field in graphql_type.fields.items():
-            if field_name in UNGUARDED_FIELDS:
-                continue
-            strawberry_field = python_names[field_name]
-            resolve = field.resolve
-            if strawberry_field.base_resolver is None:
-                resolve = _attribute(strawberry_field.python_name)
-            type_field = f"{type_name}.{field_name}"
-            field.resolve = _guarded(type_field, resolve)
-            guarded[type_field] = type_field
+            continue
+        field = graphql_type.fields[field_name]
+        attribute = plan[type_field].attribute
+        resolve = field.resolve if attribute is None else _attribute(attribute)
+        field.resolve = _guarded(guard, resolve)
+        guarded[type_field] = guard
     return guarded

@@ -46,6 +46,7 @@ from graphql import (
     get_named_type,
 )
 
+from api.field_plan import PAGED
 from api.list_sizes import (
     DEFAULT_PAGE,
     LIST_SIZES,
@@ -132,7 +133,8 @@ def measure_operation(schema: GraphQLSchema, document: DocumentNode,
     defaults = {d.variable.name.value: int(d.default_value.value)
                 for d in operation.variable_definitions or ()
                 if isinstance(d.default_value, IntValueNode)}
-    walk = _Walk(schema, document, variables or {}, defaults, max_page_size)
+    plan = getattr(getattr(schema, "_strawberry_schema", None), "field_plan", None)
+    walk = _Walk(schema, document, variables or {}, defaults, max_page_size, plan)
     root = {OperationType.QUERY: schema.query_type, OperationType.MUTATION:
             schema.mutation_type, OperationType.SUBSCRIPTION: schema.subscription_type}
     shape = walk.selections(operation.selection_set.selections, root[operation.operation])
@@ -148,6 +150,8 @@ class _Walk:
     variables: Mapping[str, Any]
     variable_defaults: dict[str, int]
     max_page_size: int
+    #: The schema's field plan (`api.field_plan`): the weights of its fields.
+    plan: Mapping[str, Any] | None = None
     page_variables: set[str] = field(default_factory=set)
     _fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)
     _measured: dict[str, Shape] = field(default_factory=dict)
@@ -195,6 +199,12 @@ class _Walk:
     def _size(self, parent: GraphQLNamedType | None, name: str, definition: GraphQLField,
               node: FieldNode) -> int:
         """How many items of this field's selection the cost counts."""
+        spec = (self.plan.get(f"{parent.name}.{name}")
+                if self.plan is not None and parent is not None else None)
+        if spec is not None:
+            if spec.weight == PAGED:
+                return self._page(definition, node)
+            return self.max_page_size if spec.weight is None else int(spec.weight)
         if PAGE_ARGUMENT in definition.args:
             return self._page(definition, node)
         if is_object_list(definition.type):

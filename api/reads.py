@@ -15,7 +15,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLObjectType, GraphQLResolveInfo
 
-from authz.audited import AUDITED_FIELDS
+from api.field_plan import FieldPlan
 from db import audit
 
 READ_OPERATION = "read"
@@ -63,34 +63,29 @@ def _noting(type_field: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
     return resolve_and_note
 
 
-def install_read_notes(schema: strawberry.Schema,
-                       audited: frozenset[str] = AUDITED_FIELDS) -> frozenset[str]:
-    """Wrap the resolvers of the audited fields present in ``schema``; returns those fields.
+def install_read_notes(schema: strawberry.Schema, plan: FieldPlan) -> frozenset[str]:
+    """Wrap the resolvers of the fields the field plan audits; returns those fields.
 
     Wraps whatever resolver is installed (the field guard, when guards are on), so a
     denied value, answered as null, is not noted.
     """
-    installed = set()
+    audited = plan.audited()
     for type_field in audited:
         type_name, field_name = type_field.split(".", 1)
-        graphql_type = schema._schema.type_map.get(type_name)
-        if not isinstance(graphql_type, GraphQLObjectType):
-            continue
-        field = graphql_type.fields.get(field_name)
-        if field is None:
-            continue
-        field.resolve = _noting(type_field, field.resolve or _attribute(schema, type_name,
-                                                                        field_name))
-        installed.add(type_field)
-    return frozenset(installed)
+        graphql_type = schema._schema.type_map[type_name]
+        assert isinstance(graphql_type, GraphQLObjectType)
+        field = graphql_type.fields[field_name]
+        resolve = field.resolve
+        if resolve is None:
+            attribute = plan[type_field].attribute
+            assert attribute is not None, f"{type_field}: audited, without an attribute"
+            resolve = _attribute(attribute)
+        field.resolve = _noting(type_field, resolve)
+    return audited
 
 
-def _attribute(schema: strawberry.Schema, type_name: str, field_name: str) -> Any:
+def _attribute(python_name: str) -> Any:
     """A direct reader of the Python attribute behind a resolver-less GraphQL field."""
-    definition = schema.get_type_by_name(type_name)
-    convert = schema.config.name_converter.get_graphql_name
-    python_name = next(f.python_name for f in definition.fields  # type: ignore[union-attr]
-                       if convert(f) == field_name)
     return lambda root, _info, **_kwargs: getattr(root, python_name)
 
 

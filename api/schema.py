@@ -12,6 +12,7 @@ from api.budgets import Admission, OperationBudgets
 from api.commits import install_savepoints
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
+from api.field_plan import build_field_plan
 from api.guard import install_guards
 from api.inputs import install_input_checks
 from api.list_sizes import describe_weights
@@ -77,7 +78,10 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
         ],
     )
     install_input_checks(schema)
-    mark_plain_fields(schema, install_guards(schema) if guarded else {})
+    plan = build_field_plan(schema, guarded=guarded)
+    schema.field_plan = plan  # type: ignore[attr-defined]
+    install_guards(schema, plan)
+    mark_plain_fields(schema, plan)
     describe_weights(schema._schema)
     schema.admission = admission  # type: ignore[attr-defined]
     install_savepoints(schema)

@@ -23,7 +23,7 @@ from graphql import (
     get_named_type,
 )
 
-from api.guard import GUARDED_TYPES
+from api.field_plan import GUARDED_TYPES
 from authz.compiled import CompiledPolicy
 
 Visible = Callable[[str, str], bool]

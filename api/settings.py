@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     authz_enabled: bool = True
     #: Queries on the short execution path (api.execution); off: graphql-core's executor.
     compiled_execution: bool = True
+    #: Query operations the SQL compiler covers run as one statement (api.compiler);
+    #: off: on the resolver path (the equivalence test compares the two).
+    sql_plans: bool = True
     max_page_size: int = 100
     #: Rule 5: years without promotion after an adjustment (影响期), counted from APPOINTMENT.
     cooling_off_years_removal: int = Field(1, ge=0, le=50)

@@ -1,0 +1,985 @@
+"""The compiled read path: a query operation as one SQL statement answering its JSON.
+
+For a query operation the compiler builds, once per (document, operation, values of
+the variables that decide ``@skip``/``@include``, which arguments are given, the
+principal's grant shape, policy version, SQL dialect), a `Plan`: one ``SELECT`` whose
+first column is the response's ``data`` as JSON built by the database
+(``json_build_object``/``json_agg`` on PostgreSQL, ``json_object``/``json_group_array``
+on SQLite), with the row filter of `authz.scope` in ``WHERE``, pagination,
+``totalCount`` and cursors, and every argument value bound as a parameter. Its other
+columns list, per audited selection, the ids of the records whose value it returned.
+
+Authorization is compiled in. The cadres a principal can see fall into a few *grant
+classes* (the unit groups his holdings cover, his own file or not; for evaluations also
+finalised or not). A field readable in every class is selected as is, one readable in
+none is left out of the SQL (null), and any other is a ``CASE`` on the row's class.
+When some selected field can be denied, each object of that selection also carries its
+class under `CLASS_KEY`; the answer is then decoded once to report the denials exactly
+as the resolver path does (`api.guard.Denials`), and the key removed. Otherwise the
+database's JSON text goes into the HTTP answer as it is (``orjson.Fragment``).
+
+The compiler knows a closed set of fields (`COLUMNS` and the relations below); anything
+else (another root field, a datetime, ``Unit.parent``, an abstract type, a directive
+other than ``@skip``/``@include``) raises `Unsupported` while the plan is built, and
+the operation runs on the resolver path instead, before any SQL is issued. So is an
+argument the resolver would refuse, so its error is the resolver's own.
+"""
+
+import weakref
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLBoolean,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLString,
+    OperationDefinitionNode,
+)
+from graphql.execution.collect_fields import collect_fields
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from api.field_plan import FieldPlan
+from api.inputs import argument_checks
+from api.list_sizes import DEFAULT_PAGE
+from api.paging import decode_cursor, encode_cursor
+from api.resolvers.ids import decode_id
+from authz.compiled import Grant
+from authz.scope import NO_GRANTS, SELF, Scope
+from db.models import Cadre, CadreLabel, CadreTypeLabel, Evaluation, Finding, NegativeListItem
+from db.models import Unit as UnitRow
+from domain.errors import DomainError
+
+# Core tables, not ORM entities: a statement naming an entity is compiled through the
+# ORM, which took most of a plan's compile time (measured).
+CADRES, EVALUATIONS, FINDINGS = Cadre.__table__, Evaluation.__table__, Finding.__table__
+ITEMS, LABELS, LABEL_TYPES = (NegativeListItem.__table__, CadreLabel.__table__,
+                              CadreTypeLabel.__table__)
+UNITS = UnitRow.__table__
+
+#: The key carrying an object's grant class in the database's JSON (never a GraphQL name).
+CLASS_KEY = "\u0001class"
+#: Plans kept per process; a plan is a few kilobytes.
+MAX_PLANS = 256
+
+#: The column behind each compiled leaf field, by the field plan's ``Type.field``.
+COLUMNS: dict[str, str] = {
+    **{f"Cadre.{name}": column for name, column in (
+        ("id", "id"), ("name", "name"), ("gender", "gender"), ("birthDate", "birth_date"),
+        ("idNumber", "id_number"), ("phone", "phone"), ("position", "position"),
+        ("rank", "rank"), ("leadershipRole", "leadership_role"), ("status", "status"),
+        ("version", "version"))},
+    **{f"Unit.{name}": name for name in ("id", "code", "name", "kind")},
+    **{f"Evaluation.{name}": name for name in ("id", "year", "period", "grade", "score",
+                                                "comment", "finalised")},
+    **{f"Finding.{name}": name for name in ("id", "source", "description", "evidence",
+                                             "informant", "status", "version")},
+    "Finding.reportedAt": "reported_at",
+    "Finding.verificationStartedAt": "verification_started_at",
+    "Finding.concludedAt": "concluded_at",
+    **{f"CadreLabel.{name}": name for name in ("code", "title", "gloss")},
+    **{f"NegativeListItem.{name}": name for name in ("code", "title", "gloss", "category")},
+}
+#: Item fields as a finding carries them: its item's code and title, nothing more.
+FINDING_ITEM = {"code": "item_code", "title": "item_title", "gloss": None, "category": None}
+ROOTS = frozenset({"cadres", "cadre", "negativeList", "__typename"})
+
+
+class Unsupported(Exception):  # noqa: N818 - a signal, not an error
+    """The plan does not cover this operation: it runs on the resolver path."""
+
+
+# -- the answer's shape, for reporting denials -------------------------------------------
+@dataclass
+class Selection:
+    """One response key of an object: what the walk over the answer must know of it."""
+
+    key: str
+    node: FieldNode
+    type_field: str
+    #: Denied on every object of this selection (left out of the SQL).
+    always_denied: bool = False
+    #: Grant classes of the object in which the field is denied.
+    denied_in: frozenset[int] = frozenset()
+    #: The selections of the objects below (None: a leaf).
+    below: "list[Selection] | None" = None
+    #: Some selection below can deny (set by `_mark` once the plan is built).
+    deny_below: bool = False
+
+
+def _walk(value: Any, selections: list[Selection], path: Path | None,
+          denials: Any) -> None:
+    """Report the denials of one object of the answer (depth first, in key order, as
+    the resolver path meets them) and drop its class key. Only selections that can
+    deny, or hold some that can, are visited."""
+    grant_class = value.pop(CLASS_KEY, None)
+    for selection in selections:
+        if selection.always_denied or grant_class in selection.denied_in:
+            denials.add(selection.type_field, Path(path, selection.key, None), selection.node)
+            continue
+        if not selection.deny_below:
+            continue
+        child = value.get(selection.key)
+        if child is None:
+            continue
+        child_path = Path(path, selection.key, None)
+        below = selection.below
+        assert below is not None
+        if isinstance(child, list):
+            for index, item in enumerate(child):
+                if item is not None:
+                    _walk(item, below, child_path.add_key(index, None), denials)
+        else:
+            _walk(child, below, child_path, denials)
+
+
+def _mark(selections: list[Selection]) -> bool:
+    """Set ``deny_below`` on ``selections`` and below; whether any of them can deny."""
+    found = False
+    for selection in selections:
+        selection.deny_below = _mark(selection.below) if selection.below else False
+        found |= (selection.deny_below or selection.always_denied
+                  or bool(selection.denied_in))
+    return found
+
+
+# -- JSON in SQL, per dialect --------------------------------------------------------------
+class _Json:
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+
+    def object(self, pairs: list[tuple[str, Any]]) -> Any:
+        args: list[Any] = []
+        for key, value in pairs:
+            args += [literal_column("'" + key.replace("'", "''") + "'"), value]
+        return (func.json_build_object if self.pg else func.json_object)(*args)
+
+    def nested(self, value: Any) -> Any:
+        """A JSON value from a subquery, embedded as JSON (SQLite loses its subtype)."""
+        return value if self.pg else func.json(value)
+
+    def array(self, value: Any, *order: Any) -> Any:
+        if self.pg:
+            return func.coalesce(func.json_agg(aggregate_order_by(value, *order)),
+                                 literal_column("'[]'::json"))
+        return func.json_group_array(value)  # over a subquery in the wanted order
+
+    def id_array(self, value: Any) -> Any:
+        return func.json_agg(value) if self.pg else func.json_group_array(value)
+
+    def boolean(self, value: Any) -> Any:
+        if self.pg:
+            return value
+        return case((value.is_(None), null()), (value == 1, func.json("true")),
+                    else_=func.json("false"))
+
+    def float(self, value: Any) -> Any:
+        if not self.pg:
+            return value  # SQLite writes 85.0 as 85.0, as Python does
+        # PostgreSQL writes a whole float8 as 85; Python (and so the resolver path) 85.0.
+        whole = and_(value == func.floor(value), func.abs(value) < 1e15)
+        return case((whole, cast(cast(cast(value, Integer), Text) + ".0", _JSONType)),
+                    else_=func.to_json(value))
+
+    def datetime(self, value: Any) -> Any:
+        """An aware UTC time as Python's ``isoformat`` writes it (and so the resolver path):
+        ``2024-03-01T08:00:00+00:00``, microseconds only when there are some."""
+        if self.pg:
+            utc = func.timezone(literal_column("'UTC'"), value)
+            seconds = func.to_char(utc, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'"))
+            fraction = case((func.to_char(utc, literal_column("'US'")) == "000000",
+                             literal_column("''")),
+                            else_=func.to_char(utc, literal_column("'.US'")))
+            return func.to_json(_concat(seconds, fraction, literal_column("'+00:00'")))
+        # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff" in UTC on SQLite.
+        stored = func.substr(value, 20)
+        return _concat(func.substr(value, 1, 10), literal_column("'T'"),
+                       func.substr(value, 12, 8),
+                       case((stored.in_(["", ".000000"]), literal_column("''")),
+                            else_=stored),
+                       literal_column("'+00:00'"))
+
+    def string(self, text: str) -> Any:
+        return literal_column("'" + text.replace("'", "''") + "'")
+
+    def cursor(self, record_id: Any) -> Any:
+        if self.pg:
+            encoded = func.encode(func.convert_to(literal_column("'cadre:'") + cast(
+                record_id, Text), literal_column("'UTF8'")), literal_column("'base64'"))
+            return func.translate(encoded, literal_column("'+/'"), literal_column("'-_'"))
+        return func.cadre_cursor(record_id)
+
+
+def _concat(*parts: Any) -> Any:
+    """``a || b || …``: text concatenation on both databases."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||")(part)
+    return joined
+
+
+class _JSONType(String):
+    """``::json`` on PostgreSQL."""
+
+    __visit_name__ = "JSON"
+
+
+# -- grant classes -------------------------------------------------------------------------
+@dataclass
+class _Classes:
+    """The grant classes of the cadres one principal can see, and their SQL."""
+
+    scope: Scope
+    combos: list[tuple[frozenset[Grant], frozenset[int] | None, bool | None]]
+    mapped: frozenset[int]
+
+    @classmethod
+    def of(cls, scope: Scope) -> "_Classes":
+        groups: dict[frozenset[Grant], set[int]] = defaultdict(set)
+        for unit_id, grants in scope.unit_grants.items():
+            groups[grants].add(unit_id)
+        mapped = frozenset(scope.unit_grants)
+        options: list[tuple[frozenset[Grant], frozenset[int] | None]] = [
+            (grants, frozenset(units)) for grants, units in sorted(
+                groups.items(), key=lambda item: min(item[1]))]
+        if not mapped >= set(scope.tree.parent):
+            options.append((NO_GRANTS, None))
+        own = scope.own_cadre_id
+        combos = []
+        for grants, units in options:
+            for is_self in ((False, True) if own is not None else (None,)):
+                held = grants | {SELF} if is_self else grants
+                if "Cadre.id" in scope.readable(held):
+                    combos.append((held, units, is_self))
+        return cls(scope, combos, mapped)
+
+    def condition(self, index: int, row: Any) -> Any:
+        _, units, is_self = self.combos[index]
+        parts = []
+        if len({(u is None, u) for _, u, _ in self.combos}) > 1:
+            if units is None:
+                parts.append(not_(row.c.unit_id.in_(sorted(self.mapped))) if self.mapped
+                             else true())
+            else:
+                parts.append(row.c.unit_id.in_(sorted(units)))
+        if is_self is not None:
+            own = self.scope.own_cadre_id
+            parts.append(row.c.id == own if is_self else row.c.id != own)
+        return and_(true(), *parts)
+
+    def cadre_class(self, row: Any) -> Any:
+        if len(self.combos) <= 1:
+            return literal(0, Integer)
+        return case(*((self.condition(i, row), i) for i in range(len(self.combos) - 1)),
+                    else_=len(self.combos) - 1)
+
+    def cadre_denied(self, type_field: str) -> frozenset[int]:
+        return frozenset(i for i, (grants, _, _) in enumerate(self.combos)
+                         if type_field not in self.scope.readable(grants))
+
+    def evaluation_denied(self, type_field: str) -> frozenset[int]:
+        return frozenset(
+            2 * i + finalised for i, (grants, _, _) in enumerate(self.combos)
+            for finalised in (0, 1)
+            if type_field not in self.scope.readable(
+                self.scope.evaluation_grants(grants, bool(finalised))))
+
+
+# -- the plan ------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    """One operation compiled for one grant shape: the statement and how to read it."""
+
+    statement: Any
+    roots: list[Selection]
+    #: ``Type.field`` noted for each audit column after the first.
+    audited: list[str]
+    may_deny: bool
+    #: Keep the cache key's objects alive while the plan is cached (their ids are in it).
+    keep: tuple[Any, ...] = ()
+
+
+@dataclass
+class _Level:
+    """Rows of one kind of object as the audit columns see them: the row alias, the
+    conditions under which an object of it is in the answer, the FROM clause reaching it."""
+
+    row: Any
+    conditions: list[Any]
+    froms: Any
+
+
+@dataclass
+class _Builder:
+    context: Any  # the execution context (fragments, variables, collect_subfields)
+    plan: FieldPlan
+    scope: Scope
+    json: _Json
+    classes: _Classes
+    audits: list[tuple[str, Any]] = field(default_factory=list)
+    counter: int = 0
+
+    def name(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    # -- generic ------------------------------------------------------------------------
+    def subfields(self, object_type: GraphQLObjectType,
+                  details: Any) -> "OrderedDict[str, Any]":
+        grouped, defer_usages, _ = self.context.collect_subfields(object_type, details)
+        if defer_usages:
+            raise Unsupported
+        return grouped
+
+    def leaf(self, type_field: str, value: Any, graphql_type: GraphQLOutputType) -> Any:
+        named = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) \
+            else graphql_type
+        spec = self.plan.get(type_field)
+        if spec is None or spec.leaf_type is None:
+            raise Unsupported
+        if named is GraphQLID:
+            return cast(value, Text)
+        if named in (GraphQLString, GraphQLInt):
+            return value
+        if named is GraphQLFloat:
+            return self.json.float(value)
+        if named is GraphQLBoolean:
+            return self.json.boolean(value)
+        if spec.enum_names is not None:
+            if any(name != getattr(python, "value", python)
+                   for python, name in spec.enum_names.items()):
+                raise Unsupported  # stored values are written as they are
+            return value
+        if getattr(named, "name", None) == "Date":
+            return value
+        if getattr(named, "name", None) == "DateTime":
+            return self.json.datetime(value)
+        raise Unsupported  # JSON and other scalars: not compiled
+
+    def guarded(self, type_field: str, value: Any, denied: frozenset[int], count: int,
+                class_of: Callable[[int], Any]) -> Any:
+        """``value`` where the field is readable: all, none, or a CASE over the classes."""
+        if self.plan[type_field].guard is None or not denied:
+            return value
+        if len(denied) == count:
+            return null()
+        allowed = [class_of(i) for i in range(count) if i not in denied]
+        return case((or_(*allowed), value))
+
+    def allowed_condition(self, type_field: str, denied: frozenset[int], count: int,
+                          class_of: Callable[[int], Any]) -> Any:
+        if self.plan[type_field].guard is None or not denied:
+            return true()
+        if len(denied) == count:
+            return false()
+        return or_(*(class_of(i) for i in range(count) if i not in denied))
+
+    def objects(self, object_type: GraphQLObjectType, details: Any,
+                build: Callable[[str, str, Any, GraphQLOutputType], tuple[Any, Selection]],
+                ) -> tuple[list[tuple[str, Any]], list[Selection]]:
+        pairs, selections = [], []
+        for key, sub in self.subfields(object_type, details).items():
+            if key == CLASS_KEY:
+                raise Unsupported
+            name = sub[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, self.json.string(object_type.name)))
+                continue
+            field_def = object_type.fields.get(name)
+            if field_def is None:
+                raise Unsupported
+            if sub[0].node.arguments or field_def.args:
+                raise Unsupported
+            value, selection = build(key, name, sub, field_def.type)
+            selection.node = sub[0].node
+            pairs.append((key, value))
+            selections.append(selection)
+        return pairs, selections
+
+    def with_class(self, pairs: list[tuple[str, Any]], selections: list[Selection],
+                   grant_class: Any) -> Any:
+        if any(s.denied_in for s in selections):
+            pairs = [*pairs, (CLASS_KEY, grant_class)]
+        return self.json.object(pairs)
+
+    def audit(self, type_field: str, level: _Level, record_id: Any, value: Any,
+              allowed: Any) -> None:
+        if not self.plan[type_field].audited:
+            return
+        ids = (select(self.json.id_array(record_id)).select_from(level.froms)
+               .where(*level.conditions, allowed, value.is_not(None)).scalar_subquery())
+        self.audits.append((type_field, ids))
+
+    # -- cadres -------------------------------------------------------------------------
+    def cadre_object(self, object_type: GraphQLObjectType, details: Any,
+                     level: _Level) -> tuple[Any, list[Selection]]:
+        row, classes = level.row, self.classes
+        count = len(classes.combos)
+
+        def class_of(i: int) -> Any:
+            return classes.condition(i, row)
+
+        def build(key: str, name: str, sub: Any,
+                  graphql_type: GraphQLOutputType) -> tuple[Any, Selection]:
+            type_field = f"Cadre.{name}"
+            denied = classes.cadre_denied(type_field) if self.plan.get(type_field) \
+                and self.plan[type_field].guard else frozenset()
+            selection = Selection(key, sub[0].node, type_field,
+                                  always_denied=bool(denied) and len(denied) == count,
+                                  denied_in=denied if len(denied) < count else frozenset())
+            if selection.always_denied:
+                return null(), selection
+            allowed = self.allowed_condition(type_field, denied, count, class_of)
+            if type_field in COLUMNS:
+                column = row.c[COLUMNS[type_field]]
+                self.audit(type_field, level, row.c.id, column, allowed)
+                value = self.leaf(type_field, column, graphql_type)
+            elif name == "unit":
+                value, selection.below = self.unit(graphql_type, sub, row.c.unit_id)
+            elif name == "labels":
+                value, selection.below = self.labels(graphql_type, sub, row)
+            elif name == "evaluations":
+                value, selection.below = self.evaluations(graphql_type, sub, level, allowed)
+            elif name == "findings":
+                value, selection.below = self.findings(graphql_type, sub, level, allowed)
+            else:
+                raise Unsupported
+            return self.guarded(type_field, value, denied, count, class_of), selection
+
+        pairs, selections = self.objects(object_type, details, build)
+        return self.with_class(pairs, selections, classes.cadre_class(row)), selections
+
+    def unit(self, graphql_type: GraphQLOutputType, details: Any,
+             unit_id: Any) -> tuple[Any, list[Selection]]:
+        object_type = _object(graphql_type)
+        units = UNITS.alias(self.name("u"))
+
+        def build(key: str, name: str, sub: Any,
+                  graphql_type: GraphQLOutputType) -> tuple[Any, Selection]:
+            type_field = f"Unit.{name}"
+            if type_field not in COLUMNS or self.plan[type_field].guard:
+                raise Unsupported
+            return (self.leaf(type_field, units.c[COLUMNS[type_field]], graphql_type),
+                    Selection(key, sub[0].node, type_field))
+
+        pairs, selections = self.objects(object_type, details, build)
+        value = (select(self.json.object(pairs)).select_from(units)
+                 .where(units.c.id == unit_id).scalar_subquery())
+        return self.json.nested(value), selections
+
+    def labels(self, graphql_type: GraphQLOutputType, details: Any,
+               row: Any) -> tuple[Any, list[Selection]]:
+        object_type = _list_of(graphql_type)
+        inner = (select(LABEL_TYPES.c.code, LABEL_TYPES.c.title, LABEL_TYPES.c.gloss)
+                 .join(LABELS, LABEL_TYPES.c.code == LABELS.c.label_code)
+                 .where(LABELS.c.cadre_id == row.c.id).order_by(LABEL_TYPES.c.code)
+                 .correlate(row).subquery(self.name("l")))
+
+        def build(key: str, name: str, sub: Any,
+                  graphql_type: GraphQLOutputType) -> tuple[Any, Selection]:
+            type_field = f"CadreLabel.{name}"
+            if type_field not in COLUMNS or self.plan[type_field].guard:
+                raise Unsupported
+            return (self.leaf(type_field, inner.c[COLUMNS[type_field]], graphql_type),
+                    Selection(key, sub[0].node, type_field))
+
+        pairs, selections = self.objects(object_type, details, build)
+        value = (select(self.json.array(self.json.object(pairs), inner.c.code))
+                 .select_from(inner).scalar_subquery())
+        return self.json.nested(value), selections
+
+    def evaluations(self, graphql_type: GraphQLOutputType, details: Any, level: _Level,
+                    allowed: Any) -> tuple[Any, list[Selection]]:
+        object_type = _list_of(graphql_type)
+        row, classes = level.row, self.classes
+        count = 2 * len(classes.combos)
+        inner = (select(EVALUATIONS).where(EVALUATIONS.c.cadre_id == row.c.id)
+                 .order_by(EVALUATIONS.c.year.desc(), EVALUATIONS.c.period)
+                 .correlate(row).subquery(self.name("e")))
+        finalised = case((inner.c.finalised == true(), 1), else_=0)
+
+        def class_of(i: int) -> Any:
+            return and_(classes.condition(i // 2, row), finalised == i % 2)
+
+        def build(key: str, name: str, sub: Any,
+                  graphql_type: GraphQLOutputType) -> tuple[Any, Selection]:
+            type_field = f"Evaluation.{name}"
+            if type_field not in COLUMNS:
+                raise Unsupported
+            denied = classes.evaluation_denied(type_field) if self.plan[type_field].guard \
+                else frozenset()
+            selection = Selection(key, sub[0].node, type_field,
+                                  always_denied=bool(denied) and len(denied) == count,
+                                  denied_in=denied if len(denied) < count else frozenset())
+            value = self.leaf(type_field, inner.c[COLUMNS[type_field]], graphql_type)
+            return self.guarded(type_field, value, denied, count, class_of), selection
+
+        pairs, selections = self.objects(object_type, details, build)
+        grant_class = classes.cadre_class(row) * 2 + finalised
+        value = (select(self.json.array(self.with_class(pairs, selections, grant_class),
+                                       inner.c.year.desc(), inner.c.period))
+                 .select_from(inner).scalar_subquery())
+        return self.json.nested(value), selections
+
+    def findings(self, graphql_type: GraphQLOutputType, details: Any, level: _Level,
+                 allowed: Any) -> tuple[Any, list[Selection]]:
+        object_type = _list_of(graphql_type)
+        row, classes = level.row, self.classes
+        count = len(classes.combos)
+        source = (select(*FINDINGS.c, ITEMS.c.title.label("item_title"))
+                  .join(ITEMS, ITEMS.c.code == FINDINGS.c.item_code))
+        inner = (source.where(FINDINGS.c.cadre_id == row.c.id)
+                 .order_by(FINDINGS.c.reported_at.desc(), FINDINGS.c.id.desc())
+                 .correlate(row).subquery(self.name("f")))
+        # The same rows for the audit columns, joined to the rows of the level above.
+        rows = source.subquery(self.name("fa"))
+        below = _Level(rows, [*level.conditions, allowed],
+                       level.froms.join(rows, rows.c.cadre_id == row.c.id))
+
+        def class_of(i: int) -> Any:
+            return classes.condition(i, row)
+
+        def build(key: str, name: str, sub: Any,
+                  graphql_type: GraphQLOutputType) -> tuple[Any, Selection]:
+            type_field = f"Finding.{name}"
+            denied = classes.cadre_denied(type_field) if self.plan[type_field].guard \
+                else frozenset()
+            selection = Selection(key, sub[0].node, type_field,
+                                  always_denied=bool(denied) and len(denied) == count,
+                                  denied_in=denied if len(denied) < count else frozenset())
+            if selection.always_denied:
+                return null(), selection
+            if type_field in COLUMNS:
+                column = inner.c[COLUMNS[type_field]]
+                self.audit(type_field, below, rows.c.id, rows.c[COLUMNS[type_field]],
+                           self.allowed_condition(type_field, denied, count, class_of))
+                value = self.leaf(type_field, column, graphql_type)
+            elif name == "item":
+                value, selection.below = self.item(graphql_type, sub, inner)
+            else:
+                raise Unsupported
+            return self.guarded(type_field, value, denied, count, class_of), selection
+
+        pairs, selections = self.objects(object_type, details, build)
+        value = select(self.json.array(
+            self.with_class(pairs, selections, classes.cadre_class(row)),
+            inner.c.reported_at.desc(), inner.c.id.desc())).select_from(inner).scalar_subquery()
+        return self.json.nested(value), selections
+
+    def item(self, graphql_type: GraphQLOutputType, details: Any,
+             inner: Any) -> tuple[Any, list[Selection]]:
+        object_type = _object(graphql_type)
+
+        def build(key: str, name: str, sub: Any,
+                  graphql_type: GraphQLOutputType) -> tuple[Any, Selection]:
+            type_field = f"NegativeListItem.{name}"
+            if name not in FINDING_ITEM or self.plan[type_field].guard:
+                raise Unsupported
+            column = FINDING_ITEM[name]
+            value = null() if column is None else self.leaf(type_field, inner.c[column],
+                                                            graphql_type)
+            return value, Selection(key, sub[0].node, type_field)
+
+        pairs, selections = self.objects(object_type, details, build)
+        return self.json.object(pairs), selections
+
+
+def _object(graphql_type: GraphQLOutputType) -> GraphQLObjectType:
+    named = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+    if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
+        raise Unsupported
+    return named
+
+
+def _list_of(graphql_type: GraphQLOutputType) -> GraphQLObjectType:
+    named = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+    if not isinstance(named, GraphQLList):
+        raise Unsupported
+    inner = named.of_type
+    if not isinstance(inner, GraphQLNonNull):
+        raise Unsupported
+    return _object(inner.of_type)
+
+
+# -- root fields ---------------------------------------------------------------------------
+#: The arguments the compiler knows per root field; any other given falls back.
+KNOWN_ARGUMENTS = {"cadres": frozenset({"first", "after", "filter"}), "cadre": frozenset({"id"}),
+                   "negativeList": frozenset(), "__typename": frozenset()}
+
+
+def _search_pattern(search: str) -> str:
+    return "%" + search.replace("%", r"\%").replace("_", r"\_") + "%"
+
+
+def root_arguments(context: Any, grouped: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Each root field's arguments as the plan's shape and its SQL parameters.
+
+    Raises:
+        Unsupported: an argument the compiler does not know, or one the resolver would
+            refuse (so that its error is the resolver's own).
+    """
+    schema = context.schema
+    query_type = schema.query_type
+    shape: list[Any] = []
+    params: dict[str, Any] = {}
+    settings = context.context_value.settings
+    for index, (key, details) in enumerate(grouped.items()):
+        node = details[0].node
+        name = node.name.value
+        if name not in KNOWN_ARGUMENTS:
+            raise Unsupported
+        if name == "__typename":
+            shape.append((key, name))
+            continue
+        field_def = query_type.fields[name]
+        try:
+            args = get_argument_values(field_def, node, context.variable_values,
+                                       details[0].fragment_variable_values, True)
+            for argument, check in _checks(query_type.name, name, field_def).items():
+                if args.get(argument) is not None:
+                    check(args[argument])
+        except DomainError as refusal:
+            raise Unsupported from refusal
+        except Exception as refusal:  # noqa: BLE001 - graphql-core reports it its way
+            raise Unsupported from refusal
+        if any(value is not None for argument, value in args.items()
+               if argument not in KNOWN_ARGUMENTS[name]):
+            raise Unsupported
+        if name == "cadres":
+            shape.append((key, name, *_cadres_parameters(index, args, params, context,
+                                                         settings.max_page_size)))
+        elif name == "cadre":
+            try:
+                params[f"id{index}"] = decode_id(args["id"])
+            except DomainError as refusal:
+                raise Unsupported from refusal
+            shape.append((key, name))
+        else:
+            shape.append((key, name))
+    return tuple(shape), params
+
+
+#: The input checks of each root field (`api.inputs`), with the field they were made for.
+_CHECKS: dict[int, tuple[Any, Any]] = {}
+
+
+def _checks(type_name: str, name: str, field_def: Any) -> Any:
+    found = _CHECKS.get(id(field_def))
+    if found is None or found[0] is not field_def:
+        if len(_CHECKS) >= MAX_PLANS:
+            _CHECKS.clear()
+        found = _CHECKS[id(field_def)] = (field_def, argument_checks(type_name, name,
+                                                                     field_def.args))
+    return found[1]
+
+
+def _cadres_parameters(index: int, args: dict[str, Any], params: dict[str, Any],
+                       context: Any, max_page_size: int) -> tuple[bool, ...]:
+    if args.get("last") is not None or args.get("before") is not None:
+        raise Unsupported  # backward paging runs on the resolver path
+    first = args.get("first")
+    if first is None:
+        first = DEFAULT_PAGE
+    if not isinstance(first, int) or not 0 <= first <= max_page_size:
+        raise Unsupported
+    params[f"first{index}"] = first
+    params[f"limit{index}"] = first + 1
+    after = args.get("after")
+    if after:
+        try:
+            params[f"after{index}"] = decode_cursor(after)
+        except DomainError as refusal:
+            raise Unsupported from refusal
+    given = args.get("filter") or {}
+    unit = given.get("unitId")
+    if unit is not None:
+        try:
+            unit_id = decode_id(unit, "filter.unitId")
+        except DomainError as refusal:
+            raise Unsupported from refusal
+        tree = context.context_value.scope.tree
+        subunits = given.get("includeSubunits", True)
+        params[f"units{index}"] = sorted(tree.subtree(unit_id) if subunits else {unit_id})
+    for argument, param in (("status", "status"), ("leadershipRole", "role")):
+        if given.get(argument) is not None:
+            params[f"{param}{index}"] = getattr(given[argument], "value", given[argument])
+    search = given.get("search")
+    search = search.strip() if search else None
+    if search:
+        params[f"search{index}"] = _search_pattern(search)
+    return (bool(after), unit is not None, given.get("status") is not None,
+            given.get("leadershipRole") is not None, bool(search))
+
+
+def _cadre_conditions(index: int, table: Any, shape: tuple[Any, ...], scope: Scope,
+                      paging: bool) -> list[Any]:
+    has_after, has_units, has_status, has_role, has_search = shape
+    conditions = [scope.row_filter("Cadre.id", table.c.unit_id, table.c.id)]
+    if has_units:
+        conditions.append(table.c.unit_id.in_(bindparam(f"units{index}", expanding=True)))
+    if has_status:
+        conditions.append(table.c.status == bindparam(f"status{index}", type_=String))
+    if has_role:
+        conditions.append(table.c.leadership_role == bindparam(f"role{index}", type_=String))
+    if has_search:
+        pattern = bindparam(f"search{index}", type_=String)
+        conditions.append(table.c.name.ilike(pattern, escape="\\")
+                          | table.c.position.ilike(pattern, escape="\\"))
+    if paging and has_after:
+        conditions.append(table.c.id > bindparam(f"after{index}", type_=Integer))
+    return conditions
+
+
+def compile_plan(context: Any, plan: FieldPlan, scope: Scope, dialect: str,
+                 grouped: Any, shape: tuple[Any, ...]) -> Plan:
+    """The plan of one operation for one grant shape and argument shape.
+
+    Raises:
+        Unsupported: the operation selects something the compiler does not know.
+    """
+    builder = _Builder(context, plan, scope, _Json(dialect), _Classes.of(scope))
+    json = builder.json
+    pairs: list[tuple[str, Any]] = []
+    roots: list[Selection] = []
+    query_type = context.schema.query_type
+    for index, ((key, details), root_shape) in enumerate(zip(grouped.items(), shape,
+                                                             strict=True)):
+        if key == CLASS_KEY:
+            raise Unsupported
+        name = root_shape[1]
+        selection = Selection(key, details[0].node, f"Query.{name}")
+        if name == "__typename":
+            pairs.append((key, json.string(query_type.name)))
+            continue
+        field_def = query_type.fields[name]
+        if name == "cadres":
+            value, selection.below = _connection(builder, index, field_def.type, details,
+                                                 root_shape[2:])
+        elif name == "cadre":
+            value, selection.below = _single_cadre(builder, index, field_def.type, details)
+        else:
+            value, selection.below = _negative_list(builder, field_def.type, details)
+        pairs.append((key, value))
+        roots.append(selection)
+    # As text: the driver would decode PostgreSQL's json into Python objects.
+    columns = [cast(json.object(pairs), Text).label("data")]
+    columns += [cast(ids, Text).label(f"a{i}") for i, (_, ids) in enumerate(builder.audits)]
+    return Plan(select(*columns), roots, [type_field for type_field, _ in builder.audits],
+                _mark(roots))
+
+
+def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
+                details: Any, shape: tuple[Any, ...]) -> tuple[Any, list[Selection]]:
+    json, scope = builder.json, builder.scope
+    table = CADRES.alias(f"c{index}")
+    inner = (select(table).where(*_cadre_conditions(index, table, shape, scope, True))
+             .order_by(table.c.id).limit(bindparam(f"limit{index}", type_=Integer))
+             .subquery(f"p{index}"))
+    window = select(inner, func.row_number().over(order_by=inner.c.id).label("rn")) \
+        .cte(f"w{index}")
+    first = bindparam(f"first{index}", type_=Integer)
+    page = (select(window).where(window.c.rn <= first).order_by(window.c.id)
+            .subquery(f"d{index}"))
+    level = _Level(page, [], page)
+    connection_type = _object(graphql_type)
+
+    def edge(key: str, name: str, sub: Any,
+             edge_type: GraphQLOutputType) -> tuple[Any, Selection]:
+        selection = Selection(key, sub[0].node, f"CadreEdge.{name}")
+        if name == "cursor":
+            return json.cursor(page.c.id), selection
+        if name == "node":
+            value, selection.below = builder.cadre_object(_object(edge_type), sub, level)
+            return value, selection
+        raise Unsupported
+
+    def page_info(key: str, name: str, sub: Any,
+                  info_type: GraphQLOutputType) -> tuple[Any, Selection]:
+        selection = Selection(key, sub[0].node, f"PageInfo.{name}")
+        if name == "hasNextPage":
+            rows = select(func.count()).select_from(window).scalar_subquery()
+            return json.boolean(case((rows > first, true()), else_=false())), selection
+        if name == "endCursor":
+            last = select(func.max(page.c.id)).scalar_subquery()
+            return json.cursor(last), selection
+        raise Unsupported
+
+    def connection(key: str, name: str, sub: Any,
+                   field_type: GraphQLOutputType) -> tuple[Any, Selection]:
+        selection = Selection(key, sub[0].node, f"CadreConnection.{name}")
+        if name == "totalCount":
+            counted = CADRES.alias(builder.name("t"))
+            return (select(func.count()).select_from(counted)
+                    .where(*_cadre_conditions(index, counted, shape, scope, False))
+                    .scalar_subquery()), selection
+        if name == "edges":
+            edge_type = _list_of(field_type)
+            edge_pairs, selection.below = builder.objects(edge_type, sub, edge)
+            value = (select(json.array(json.object(edge_pairs), page.c.id))
+                     .select_from(page).scalar_subquery())
+            return json.nested(value), selection
+        if name == "pageInfo":
+            info_pairs, selection.below = builder.objects(_object(field_type), sub, page_info)
+            return json.object(info_pairs), selection
+        raise Unsupported
+
+    pairs, selections = builder.objects(connection_type, details, connection)
+    return json.object(pairs), selections
+
+
+def _single_cadre(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
+                  details: Any) -> tuple[Any, list[Selection]]:
+    table = CADRES.alias(f"c{index}")
+    conditions = [builder.scope.row_filter("Cadre.id", table.c.unit_id, table.c.id),
+                  table.c.id == bindparam(f"id{index}", type_=Integer)]
+    level = _Level(table, conditions, table)
+    value, selections = builder.cadre_object(_object(graphql_type), details, level)
+    return (builder.json.nested(select(value).select_from(table).where(*conditions)
+                                .scalar_subquery()), selections)
+
+
+def _negative_list(builder: _Builder, graphql_type: GraphQLOutputType,
+                   details: Any) -> tuple[Any, list[Selection]]:
+    json = builder.json
+    items = (select(ITEMS).order_by(ITEMS.c.code)
+             .subquery(builder.name("n")))
+
+    def build(key: str, name: str, sub: Any,
+              field_type: GraphQLOutputType) -> tuple[Any, Selection]:
+        type_field = f"NegativeListItem.{name}"
+        if type_field not in COLUMNS or builder.plan[type_field].guard:
+            raise Unsupported
+        return (builder.leaf(type_field, items.c[COLUMNS[type_field]], field_type),
+                Selection(key, sub[0].node, type_field))
+
+    pairs, selections = builder.objects(_list_of(graphql_type), details, build)
+    value = (select(json.array(json.object(pairs), items.c.code)).select_from(items)
+             .scalar_subquery())
+    return json.nested(value), selections
+
+
+# -- running plans -------------------------------------------------------------------------
+_PLANS: "OrderedDict[tuple[Any, ...], Plan | None]" = OrderedDict()
+#: Operations answered by a plan and operations left to the resolver path, per process.
+RUNS: Counter[str] = Counter()
+
+
+def _scope_key(scope: Scope) -> tuple[Any, ...]:
+    principal = scope.principal
+    return (type(scope), scope.policy.version, id(scope.policy), id(scope.tree),
+            principal.kind, principal.holdings, principal.cadre_id, principal.scopes,
+            principal.unit_ids, principal.include_subunits)
+
+
+async def run_query(context: Any) -> Any:
+    """The ``data`` of the execution context's query operation, by its plan.
+
+    Returns an ``orjson.Fragment`` of the database's JSON when no denial can occur, else
+    the decoded data with the denials reported.
+
+    Raises:
+        Unsupported: the plan does not cover the operation; nothing was executed.
+    """
+    import orjson
+
+    ctx = context.context_value
+    strawberry_schema = getattr(context.schema, "_strawberry_schema", None)
+    plan_of_fields: FieldPlan | None = getattr(strawberry_schema, "field_plan", None)
+    scope: Scope | None = getattr(ctx, "scope", None)
+    operation: OperationDefinitionNode = context.operation
+    if plan_of_fields is None or scope is None or getattr(ctx, "uow", None) is None:
+        raise Unsupported
+    grouped, defer_usages, _ = collect_fields(
+        context.schema, context.fragments, context.variable_values,
+        context.schema.query_type, operation, True)
+    if defer_usages:
+        raise Unsupported
+    shape, params = root_arguments(context, grouped)
+    session = ctx.uow.session
+    connection = await session.connection()
+    dialect = connection.dialect.name
+    switches = tuple(sorted((name, value) for name, value in context.variable_values.coerced.items()
+                            if isinstance(value, bool)))
+    key = (id(operation), id(context.schema), switches, shape, _scope_key(scope), dialect)
+    if key in _PLANS:
+        plan = _PLANS[key]
+        _PLANS.move_to_end(key)
+    else:
+        try:
+            plan = compile_plan(context, plan_of_fields, scope, dialect, grouped, shape)
+            plan.keep = (operation, context.schema, scope.policy, scope.tree)
+        except Unsupported:
+            plan = None
+        _PLANS[key] = plan
+        if len(_PLANS) > MAX_PLANS:
+            _PLANS.popitem(last=False)
+    if plan is None:
+        RUNS["fallback"] += 1
+        raise Unsupported
+    RUNS["planned"] += 1
+    if dialect == "sqlite":
+        await _register_sqlite_functions(connection)
+    row = (await connection.execute(plan.statement, params)).one()
+    reads = ctx.reads
+    for type_field, ids in zip(plan.audited, row[1:], strict=True):
+        for record_id in orjson.loads(ids) if ids else ():
+            reads.note(type_field, record_id)
+    if not plan.may_deny:
+        return orjson.Fragment(row[0])
+    data = orjson.loads(row[0])
+    for selection in plan.roots:
+        value = data.get(selection.key)
+        if value is None or selection.below is None:
+            continue
+        root_path = Path(None, selection.key, None)
+        items = value if isinstance(value, list) else [value]
+        for item_index, item in enumerate(items):
+            if item is not None:
+                _walk(item, selection.below,
+                      root_path.add_key(item_index, None) if isinstance(value, list)
+                      else root_path, ctx.denials)
+    return data
+
+
+#: SQLite connections that know ``cadre_cursor`` (weakly held: a closed one may go).
+_SQLITE_READY: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+def _cursor(record_id: int | None) -> str | None:
+    return None if record_id is None else encode_cursor(record_id)
+
+
+async def _register_sqlite_functions(connection: Any) -> None:
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if driver not in _SQLITE_READY:
+        await driver.create_function("cadre_cursor", 1, _cursor, deterministic=True)
+        _SQLITE_READY.add(driver)
