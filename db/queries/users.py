@@ -16,8 +16,8 @@ _PRINCIPAL = (select(User.id, User.username, User.cadre_id, RoleAssignment.role,
               .order_by(RoleAssignment.id))
 
 
-_PRINCIPAL_OF_TOKEN = (select(User.id, User.username, User.cadre_id, RoleAssignment.role,
-                              RoleAssignment.unit_id)
+_PRINCIPAL_OF_TOKEN = (select(User.id, User.username, User.cadre_id, User.roles_version,
+                              RoleAssignment.role, RoleAssignment.unit_id)
                        .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
                        .where(User.id == bindparam("user_id"), User.active.is_(True),
                               User.token_generation == bindparam("generation"))
@@ -32,13 +32,15 @@ async def principal(session: AsyncSession, username: str) -> Principal | None:
 
 
 async def principal_of_token(session: AsyncSession, user_id: int,
-                             generation: int) -> Principal | None:
-    """The account a user token names, with his holdings, in one statement; None when the
-    account is gone, inactive, or its tokens were revoked since (another generation)."""
+                             generation: int) -> tuple[Principal, int] | None:
+    """The account a user token names, with his holdings and the roles version they were
+    read at, in one statement; None when the account is gone, inactive, or its tokens were
+    revoked since (another generation)."""
     connection = await session.connection()
     rows = (await connection.execute(_PRINCIPAL_OF_TOKEN,
                                      {"user_id": user_id, "generation": generation})).all()
-    return _principal(rows)
+    principal = _principal(rows)
+    return (principal, rows[0].roles_version) if principal is not None else None
 
 
 async def token_subject(session: AsyncSession, username: str) -> tuple[int, int] | None:
