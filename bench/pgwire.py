@@ -13,8 +13,9 @@ import struct
 from dataclasses import dataclass, field
 
 _SSL_REQUEST, _GSS_REQUEST = 80877103, 80877104
+# An empty statement (";") is a pool's liveness check (SQLAlchemy's pre-ping on asyncpg).
 _CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|START|SAVEPOINT|RELEASE|SET|RESET|SHOW|"
-                      r"DISCARD|DEALLOCATE|CLOSE|UNLISTEN|SELECT pg_advisory_unlock_all)",
+                      r"DISCARD|DEALLOCATE|CLOSE|UNLISTEN|SELECT pg_advisory_unlock_all|;?\s*$)",
                       re.IGNORECASE)
 
 

@@ -2,8 +2,11 @@
 request's transaction: a change to the account, its roles or its cadre file, made by any
 writer (here: plain SQL, as an operator would), applies from the next request on."""
 
-from sqlalchemy import text
+from sqlalchemy import literal, select, text
 
+from api.auth import TokenSubject, TokenUser
+from api.principals import Principals, policy_version_column
+from db.engine import create_engine, create_sessionmaker
 from tests.api.test_sql_statements import counting_statements
 
 ME = "{ me { username roles { role unit { name } } cadre { id } } }"
@@ -96,3 +99,40 @@ async def test_a_known_account_costs_one_statement_and_no_read_of_its_roles(clie
     on_accounts = [s for s in statements if "FROM users" in s]
     assert len(on_accounts) == 1, statements
     assert not any("role_assignments" in s for s in statements), statements
+
+
+async def test_the_account_check_can_ride_along_another_statement(database_url, account,
+                                                                  database):
+    # given an account whose principal a server knows
+    username = await account("rider", [("org", 2)])
+    async with database.begin() as connection:
+        user_id, generation = (await connection.execute(text(
+            "SELECT id, token_generation FROM users WHERE username = :name"),
+            {"name": username})).one()
+    user = TokenUser(TokenSubject(user_id, generation))
+    principals = Principals()
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    try:
+        async with sessions() as session:
+            assert (await principals.resolve(session, user)).check is None  # read: proven
+            caller = await principals.resolve(session, user)  # known: to be proven
+            # when a statement doing other work carries the check and the policy version
+            row = (await session.execute(select(caller.check.condition(),
+                                                policy_version_column(),
+                                                literal(7).label("work")))).one()
+            # then they hold, and settle to the same principal
+            assert row.fresh and row.policy_version >= 1 and row.work == 7
+            settled = await principals.settle(session, user, caller, row.fresh,
+                                              row.policy_version)
+            assert settled.principal == caller.principal and settled.check is None
+        # twin: once the account is deactivated, the same statement says so
+        await _sql(database, "UPDATE users SET active = :no WHERE id = :id", no=False,
+                   id=user_id)
+        async with sessions() as session:
+            caller = await principals.resolve(session, user)
+            row = (await session.execute(select(caller.check.condition()))).one()
+            assert not row.fresh
+            assert await principals.settle(session, user, caller, row.fresh) is None
+    finally:
+        await engine.dispose()
