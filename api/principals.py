@@ -13,8 +13,9 @@ without Redis: nothing is propagated, the request's statement sees it.
 Two ways to apply the check:
 
 * the resolver path runs it as a statement of its own (`Principals.verify`), which also
-  reads the policy version when the policy channel is not trusted, in the same
-  statement (so a cached principal costs at most the one statement a fresh read cost);
+  reads the policy version when the policy channel is not trusted (as the statement
+  reading an unknown account's principal always does): identifying a caller costs one
+  statement, known or not;
 * a compiled plan adds ``check.condition()`` (and, when ``policy_version_wanted``,
   `policy_version_column`) to the columns of its own single statement, and gives what
   they answered to `Principals.settle`: on ``False`` the plan's answer is dropped, the
@@ -33,7 +34,7 @@ from starlette.authentication import BaseUser
 
 from api.auth import PartnerTokenUser, TokenSubject, TokenUser, partner_principal
 from authz.principal import Principal
-from db.models import PolicyState, User
+from db.models import User
 from db.queries import users as user_queries
 
 
@@ -59,8 +60,7 @@ class AccountCheck:
 
 def policy_version_column() -> ColumnElement[int]:
     """The database's policy version, as a column for a statement that has other work."""
-    return (select(PolicyState.version).where(PolicyState.id == 1)
-            .scalar_subquery().label("policy_version"))
+    return user_queries.POLICY_VERSION
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,10 @@ class Principals:
         if found is None:
             self._known.pop(subject, None)
             return None
-        principal, roles_version = found
+        principal, roles_version, policy_version = found
         if len(self._known) >= self._size:
             self._known.clear()  # simplest bound; a refill costs one read per account
         self._known[subject] = (principal, AccountCheck(
             subject.user_id, subject.generation, roles_version, principal.username,
             principal.cadre_id))
-        return Caller(principal)
+        return Caller(principal, None, policy_version)
