@@ -39,7 +39,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from api.auth import INVALID_TOKEN, BearerTokenBackend, load_principal, unauthenticated
+from api.auth import INVALID_TOKEN, BearerTokenBackend, unauthenticated
 from api.budgets import OperationTooComplex
 from api.context import Context
 from api.errors import present
@@ -60,6 +60,7 @@ from api.outages import OutageMiddleware, connection_limits, outage_headers
 from api.partner_schema import user_schema
 from api.partners import PartnerGateway, partner_scope
 from api.policy_sync import Freshness, PolicyService
+from api.principals import Caller, Principals
 from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
 from api.schema import build_schema
 from api.settings import Settings, get_settings
@@ -87,6 +88,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     policies: PolicyService
     rate_limits: RateLimits
+    principals: Principals
 
 
 class GraphQLEndpoint:
@@ -141,9 +143,10 @@ class GraphQLEndpoint:
         operation = await read_operation(request, self.settings)
         # One transaction, committed once, by the operation, before the answer leaves.
         async with UnitOfWork(services.sessions, deferred=True) as uow:
-            principal = await load_principal(uow.session, request.user)
-            if principal is None:
+            caller = await self._caller(request, uow)
+            if caller is None:
                 return unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
+            principal = caller.principal
             request.state.principal = principal  # also for the log line of a refusal
             key = (f"token:{principal.token_id}" if principal.is_partner
                    else f"user:{principal.username}")
@@ -152,7 +155,7 @@ class GraphQLEndpoint:
                 return rate_limited_response(decision)
             request.state.uow = uow
             if principal.is_partner:
-                context = await self._context(request, uow, principal)
+                context = await self._context(request, uow, caller)
                 schema, query = await self.partners.prepare(request, context.policy, operation)
                 self._admit(query, operation, principal)
                 context.scope = partner_scope(context.scope, principal)
@@ -160,7 +163,7 @@ class GraphQLEndpoint:
             else:
                 query = await self._query_text(uow, operation)
                 document = self._admit(query, operation, principal)
-                context = await self._context(request, uow, principal)
+                context = await self._context(request, uow, caller)
                 schema = self._schema_for(document, context)
             result = await schema.execute(
                 query, variable_values=operation.variables, context_value=context,
@@ -186,14 +189,27 @@ class GraphQLEndpoint:
             extensions = dict(refusal.extensions or {})
             raise Refused(extensions.pop("code"), refusal.message, **extensions) from None
 
-    async def _context(self, request: Request, uow: UnitOfWork,
-                       principal: Principal) -> Context:
+    async def _caller(self, request: Request, uow: UnitOfWork) -> Caller | None:
+        """The request's principal, proven current in its transaction (`api.principals`):
+        a cached one costs the one statement that checks it and, when the policy channel
+        is not trusted, reads the policy version along."""
         services = self.services
         assert services is not None
+        caller = await services.principals.resolve(uow.session, request.user)
+        if caller is None or caller.check is None:
+            return caller
+        return await services.principals.verify(
+            uow.session, request.user, caller,
+            policy_version_wanted=not services.policies.listening)
+
+    async def _context(self, request: Request, uow: UnitOfWork, caller: Caller) -> Context:
+        services = self.services
+        assert services is not None
+        principal = caller.principal
         scope_class = (authz_scope.Scope if services.settings.authz_enabled
                        else authz_scope.UnrestrictedScope)
         # The unit tree comes with the policy, cached per policy version (api.policy_sync).
-        policy = await services.policies.current(uow.session)
+        policy = await services.policies.current(uow.session, caller.policy_version)
         scope = scope_class(principal, policy.tree, policy.compiled)
         return Context(request=request, settings=services.settings, principal=principal,
                        scope=scope, uow=uow, units=policy.units,
@@ -315,7 +331,7 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
             for problem in await missing_session_limits(engine, connection_limits(settings)):
                 log.warning("through pgbouncer %s: set it on the database role", problem)
         rate_limits = build_rate_limiter(settings)
-        services = Services(settings, engine, sessions, policies, rate_limits)
+        services = Services(settings, engine, sessions, policies, rate_limits, Principals())
         endpoint.start(services)
         yield
         # Each step is bounded: a dependency that stopped answering must not hold the exit.

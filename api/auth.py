@@ -8,7 +8,7 @@ demo) or, when an OpenID Connect issuer is configured, that provider's access to
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import jwt
@@ -191,18 +191,6 @@ class PartnerTokenUser(BaseUser):
     @property
     def display_name(self) -> str:
         return "partner"
-
-
-async def load_principal(session: AsyncSession, user: BaseUser) -> Principal | None:
-    """The principal behind an authenticated request; None when the account is gone,
-    inactive or its tokens revoked, or the partner token is unknown, revoked or expired."""
-    if isinstance(user, TokenUser):
-        return await user_queries.principal_of_token(session, *user.subject)
-    if isinstance(user, OidcUser):
-        return await user_queries.principal(session, user.username)
-    if isinstance(user, PartnerTokenUser):
-        return await partner_principal(session, user.secret_hash, datetime.now(UTC))
-    return None
 
 
 async def partner_principal(session: AsyncSession, secret_hash: str,

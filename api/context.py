@@ -3,11 +3,13 @@
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from api.guard import Denials
+from api.loaders import Loaders
 from api.policy_sync import LoadedPolicy, PolicyService
 from api.reads import ReadLog
 from api.settings import Settings
@@ -34,3 +36,8 @@ class Context:
     reads: ReadLog = field(default_factory=ReadLog)
     #: The request deadline; the commit point holds it off (`api.commits`).
     deadline: asyncio.Timeout | None = None
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        """This request's DataLoaders (`api.loaders`), made on first use."""
+        return Loaders(self)

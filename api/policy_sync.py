@@ -107,10 +107,12 @@ class PolicyService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def current(self, session: AsyncSession) -> LoadedPolicy:
-        """The policy to enforce for a request running in ``session``."""
+    async def current(self, session: AsyncSession, version: int | None = None) -> LoadedPolicy:
+        """The policy to enforce for a request running in ``session``; ``version`` is the
+        database's when the request already read it in its transaction."""
         if not self.listening:
-            version = await policy_version(session)
+            if version is None:
+                version = await policy_version(session)
             if version > self.loaded.compiled.version:
                 await self._reload(version)
         return self.loaded

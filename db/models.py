@@ -164,6 +164,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Tokens carry it; raising it refuses every token issued before (revokeUserTokens).
     token_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Raised by the database on every write to the account's role assignments (migration
+    # 0008): a server's cached principal is current while it matches (api.principals).
+    roles_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     # Tokens name the account by id: an id is never given to a second account.
     __table_args__ = {"sqlite_autoincrement": True}

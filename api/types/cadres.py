@@ -1,12 +1,15 @@
 """Cadres (领导干部) and the records kept on them. Every field but ``id`` is guarded."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
+from api.loaders import Loaders, later
 from api.types.enums import (
     CadreStatus,
     EvaluationPeriod,
@@ -21,7 +24,6 @@ from api.types.enums import (
 from api.types.units import Unit
 from authz.compiled import Grant
 from authz.scope import Scope
-from db.queries import cadres as cadre_queries
 
 Grants = strawberry.Private[frozenset[Grant]]
 Allowed = strawberry.Private[frozenset[str]]
@@ -119,14 +121,18 @@ CHILDREN = ("evaluations", "findings", "labels")
 
 async def build_cadres(info: strawberry.Info, rows: Sequence[Any],
                        selected: frozenset[str]) -> list[Cadre]:
-    """GraphQL cadres for ``rows``, with the children ``selected`` fetched for all at once.
+    """GraphQL cadres for ``rows``, with the children ``selected`` loaded for all at once.
 
-    One statement per selected kind of child, whatever the number of rows.
+    One statement per selected kind of child, whatever the number of rows, through the
+    request's loaders (`api.loaders`). A child not selected (or not foreseen) is left to
+    load when the executor reaches it, through the same loaders: still one statement for
+    all the rows.
     """
     ctx = info.context
+    loaders: Loaders = ctx.loaders
     ids = [row.id for row in rows]
-    wanted = [name for name in CHILDREN if name in selected] if ids else []
-    fetched = {name: await _FETCH[name](ctx.uow.session, ids) for name in wanted}
+    fetched = {name: await getattr(loaders, name).load_many(ids)
+               for name in CHILDREN if name in selected} if ids else {}
     scope: Scope = ctx.scope
     # Rows of a page share a handful of grant sets: resolve each set's fields once.
     by_grants: dict[frozenset[Grant], tuple[frozenset[str], dict[bool, frozenset[str]]]] = {}
@@ -143,12 +149,36 @@ async def build_cadres(info: strawberry.Info, rows: Sequence[Any],
             birth_date=row.birth_date, id_number=row.id_number, phone=row.phone,
             unit=ctx.units.get(row.unit_id), position=row.position, rank=row.rank,
             leadership_role=row.leadership_role, status=row.status, version=row.version,
-            labels=[CadreLabel(code=r.code, title=r.title, gloss=r.gloss)
-                    for r in children.get("labels", ())],
-            evaluations=evaluations_from_rows(children.get("evaluations", ()), known[1]),
-            findings=[finding_from_row(r, known[0]) for r in children.get("findings", ())],
+            labels=(labels_from_rows(children["labels"]) if "labels" in children
+                    else _later(loaders.labels, row.id, labels_from_rows)),
+            evaluations=(evaluations_from_rows(children["evaluations"], known[1])
+                         if "evaluations" in children
+                         else _later(loaders.evaluations, row.id,
+                                     partial(evaluations_from_rows, allowed=known[1]))),
+            findings=(findings_from_rows(children["findings"], known[0])
+                      if "findings" in children
+                      else _later(loaders.findings, row.id,
+                                  partial(findings_from_rows, allowed=known[0]))),
             unit_id=row.unit_id, grants=grants, allowed=known[0]))
     return cadres
+
+
+def _later(loader: DataLoader[int, list[Any]], cadre_id: int,
+           build: Callable[[list[Any]], list[Any]]) -> Any:
+    """The children of one cadre, loaded (with all others awaited alongside) when needed."""
+
+    async def load() -> list[Any]:
+        return build(await loader.load(cadre_id))
+
+    return later(load)
+
+
+def labels_from_rows(rows: Sequence[Any]) -> list[CadreLabel]:
+    return [CadreLabel(code=r.code, title=r.title, gloss=r.gloss) for r in rows]
+
+
+def findings_from_rows(rows: Sequence[Any], allowed: frozenset[str]) -> list["Finding"]:
+    return [finding_from_row(r, allowed) for r in rows]
 
 
 def evaluation_allowed(scope: Scope, cadre_grants: frozenset[Grant]) -> dict[bool, frozenset[str]]:
@@ -180,13 +210,6 @@ def finding_from_row(row: Any, allowed: frozenset[str], item_title: str | None =
         verification_started_at=row.verification_started_at, concluded_at=row.concluded_at,
         version=row.version, allowed=allowed,
     )
-
-
-_FETCH = {
-    "evaluations": cadre_queries.evaluations_of,
-    "findings": cadre_queries.findings_of,
-    "labels": cadre_queries.labels_of,
-}
 
 
 @strawberry.type(description="Where a page lies in its connection (Relay).")

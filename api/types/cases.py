@@ -6,11 +6,9 @@ from typing import Any
 
 import strawberry
 
+from api.loaders import Loaders
 from api.types.cadres import Allowed, Cadre, build_cadres
 from authz.scope import Scope
-from db.queries import cadres as cadre_queries
-from db.queries import cases as case_queries
-from db.repositories.records import visible_cadres
 from domain import appeals as appeal_rules
 from domain.cases import appeal_deadline
 from domain.enums import AppealOutcome, AppealStatus, CaseStage, Disposition
@@ -76,15 +74,15 @@ async def build_cases(info: strawberry.Info, rows: Sequence[Any], selected: froz
     """
     ctx = info.context
     scope: Scope = ctx.scope
-    session = ctx.uow.session
+    loaders: Loaders = ctx.loaders
     ids = [row.id for row in rows]
-    steps = await case_queries.steps_of(session, ids) if ids else {}
-    findings = await case_queries.findings_of(session, ids) if ids else {}
-    appeals = await case_queries.appeals_of(session, ids) if ids else {}
+    steps = dict(zip(ids, await loaders.case_steps.load_many(ids), strict=True))
+    findings = dict(zip(ids, await loaders.case_findings.load_many(ids), strict=True))
+    appeals = dict(zip(ids, await loaders.case_appeals.load_many(ids), strict=True))
     cadres: dict[int, Cadre] = {}
     if "cadre" in selected and ids:
-        cadre_rows = await cadre_queries.by_ids(session, visible_cadres(scope),
-                                                sorted({row.cadre_id for row in rows}))
+        found = await loaders.cadres.load_many(sorted({row.cadre_id for row in rows}))
+        cadre_rows = [row for row in found if row is not None]
         cadres = {int(c.id): c for c in await build_cadres(info, cadre_rows, cadre_selected)}
     built = []
     for row in rows:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import RoleAssignment, User
+from db.models import PolicyState, RoleAssignment, User
 from domain.enums import Role
 from domain.principal import Holding, Principal
 
@@ -16,8 +16,12 @@ _PRINCIPAL = (select(User.id, User.username, User.cadre_id, RoleAssignment.role,
               .order_by(RoleAssignment.id))
 
 
-_PRINCIPAL_OF_TOKEN = (select(User.id, User.username, User.cadre_id, RoleAssignment.role,
-                              RoleAssignment.unit_id)
+# The policy version rides along: the request needs it when the policy channel is not
+# trusted, and this statement is its first.
+POLICY_VERSION = (select(PolicyState.version).where(PolicyState.id == 1)
+                   .scalar_subquery().label("policy_version"))
+_PRINCIPAL_OF_TOKEN = (select(User.id, User.username, User.cadre_id, User.roles_version,
+                              POLICY_VERSION, RoleAssignment.role, RoleAssignment.unit_id)
                        .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
                        .where(User.id == bindparam("user_id"), User.active.is_(True),
                               User.token_generation == bindparam("generation"))
@@ -32,13 +36,17 @@ async def principal(session: AsyncSession, username: str) -> Principal | None:
 
 
 async def principal_of_token(session: AsyncSession, user_id: int,
-                             generation: int) -> Principal | None:
-    """The account a user token names, with his holdings, in one statement; None when the
-    account is gone, inactive, or its tokens were revoked since (another generation)."""
+                             generation: int) -> tuple[Principal, int, int] | None:
+    """The account a user token names, with his holdings, the roles version they were read
+    at and the policy version, in one statement; None when the account is gone, inactive,
+    or its tokens were revoked since (another generation)."""
     connection = await session.connection()
     rows = (await connection.execute(_PRINCIPAL_OF_TOKEN,
                                      {"user_id": user_id, "generation": generation})).all()
-    return _principal(rows)
+    principal = _principal(rows)
+    if principal is None:
+        return None
+    return principal, rows[0].roles_version, rows[0].policy_version
 
 
 async def token_subject(session: AsyncSession, username: str) -> tuple[int, int] | None:
