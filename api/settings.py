@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     jwt_secret: str = DEVELOPMENT_SECRET
     jwt_issuer: str = "cadre-records"
     token_ttl_seconds: int = 8 * 3600
-    ide_assets: Path = Path("node_modules")
+    #: The IDE's built assets (`npm run build`, api.graphiql).
+    ide_assets: Path = Path("ide/dist")
     #: Off only for benchmarking the cost of authorization; never in production.
     authz_enabled: bool = True
     #: Queries on the short execution path (api.execution); off: graphql-core's executor.
