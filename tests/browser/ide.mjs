@@ -15,6 +15,8 @@ const { TOKEN_ORG, TOKEN_ADMIN, SCREENSHOT, README } = process.env;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const STEP_MS = 30_000;
 const HAN = /[\u4e00-\u9fff]/;
+// The Headers pane is open from the start (the Variables editor beside it is hidden).
+const HEADERS_EDITOR = '.graphiql-editor-tool .graphiql-editor:visible';
 
 const readme = await readFile(README, 'utf8');
 const readmeQuery = /```graphql\n([\s\S]*?)```/.exec(readme)[1];
@@ -91,9 +93,8 @@ async function ide(page) {
   // The token goes into the Headers pane; the schema follows without a refetch.
   const introspected = page.waitForResponse((response) => response.request().method() === 'POST'
       && /__schema/.test(response.request().postData() ?? ''));
-  await replaceEditorText(page, '.graphiql-editor-tool .graphiql-editor[data-uri*="headers"], '
-      + '.graphiql-editor-tool .graphiql-editor:visible',
-  JSON.stringify({ Authorization: `Bearer ${TOKEN_ORG}` }, null, 2));
+  await replaceEditorText(page, HEADERS_EDITOR,
+    JSON.stringify({ Authorization: `Bearer ${TOKEN_ORG}` }, null, 2));
   const introspection = await introspected;
   assert.equal(introspection.status(), 200);
   assert.equal(introspection.request().headers().authorization, `Bearer ${TOKEN_ORG}`);
@@ -142,7 +143,22 @@ async function ide(page) {
   const suggestions = page.locator('.monaco-editor .suggest-widget');
   await suggestions.filter({ hasText: 'idNumber' }).waitFor();
   await page.keyboard.press('Escape');
-  console.log('IDE: first screen, token, README query, docs for Cadre and autocomplete checked');
+
+  // Another token, another schema: the admin's view, fetched as soon as the token changes.
+  const reintrospected = page.waitForResponse((response) => response.request().method() === 'POST'
+      && response.request().headers().authorization === `Bearer ${TOKEN_ADMIN}`
+      && /__schema/.test(response.request().postData() ?? ''));
+  await replaceEditorText(page, HEADERS_EDITOR, JSON.stringify({ Authorization: `Bearer ${TOKEN_ADMIN}` }));
+  const adminTypes = (await (await reintrospected).json()).data.__schema.types.map((t) => t.name);
+  assert.ok(!adminTypes.includes('Cadre') && adminTypes.includes('AuditEvent'));
+  await search.fill('');
+  await search.pressSequentially('Cadre');
+  await page.waitForTimeout(600);
+  const cadreOptions = page.locator('[data-cy="doc-explorer-option"]')
+    .filter({ has: page.locator('.graphiql-doc-explorer-search-type', { hasText: /^Cadre$/ }) });
+  assert.equal(await cadreOptions.count(), 0, "the admin's docs have no Cadre type");
+  console.log('IDE: first screen, token, README query, Chinese glyphs, docs for Cadre, '
+    + 'autocomplete, and a new schema for a new token checked');
 }
 
 async function voyager(page) {
