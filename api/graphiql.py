@@ -56,10 +56,11 @@ DEFAULT_QUERY = """\
 """
 
 #: Voyager lays the graph out with Graphviz compiled to WebAssembly, in a worker it starts
-#: from a ``blob:`` URL; nothing else is allowed beyond the IDE page's policy.
+#: from a ``blob:`` URL, and reads the drawings it cached in local storage back through
+#: ``data:`` URLs (no network); nothing else is allowed beyond the IDE page's policy.
 VOYAGER_POLICY = PAGE_POLICY.replace(
     "script-src 'self';", "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:;"
-)
+).replace("connect-src 'self';", "connect-src 'self' data:;")
 
 _CONTENT_TYPES: Mapping[str, str] = MappingProxyType({
     ".js": "text/javascript",

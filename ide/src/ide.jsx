@@ -17,6 +17,7 @@ import { StrictMode, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 
 import { readConfig } from './config.js';
+import { openWithToken } from './handover.js';
 import { bearerToken } from './token.js';
 
 const config = readConfig();
@@ -28,6 +29,16 @@ const NO_TOKEN = {
   }],
 };
 const HEADERS_DEBOUNCE_MS = 300;
+// The token in the Headers pane, for the schema picture opened from here.
+let latestToken = null;
+
+function SchemaPictureLink() {
+  const open = (event) => {
+    event.preventDefault();
+    openWithToken(config.voyagerUrl, () => latestToken);
+  };
+  return <a href={config.voyagerUrl} className="cadre-schema-picture" onClick={open}>Schema picture</a>;
+}
 
 function KeyIcon() {
   return (
@@ -55,8 +66,8 @@ function SignInPanel() {
       </ol>
       <p>The token stays in this tab. It is stored in the browser only if you turn on
         “Persist headers” in the settings (⚙).</p>
-      <p><a href={config.voyagerUrl} target="_blank" rel="noopener">Schema picture</a>:
-        the types and relations your token may see, as a graph.</p>
+      <p><SchemaPictureLink />: the types and relations your token may see, as a graph
+        (it opens with the token of the Headers pane).</p>
     </div>
   );
 }
@@ -70,7 +81,10 @@ function TokenWatcher({ onToken }) {
   useEffect(() => {
     if (!headerEditor) return undefined;
     let timer;
-    const read = () => onToken(bearerToken(headerEditor.getValue()));
+    const read = () => {
+      latestToken = bearerToken(headerEditor.getValue());
+      onToken(latestToken);
+    };
     read();
     const subscription = headerEditor.onDidChangeModelContent(() => {
       clearTimeout(timer);
@@ -91,7 +105,7 @@ function Status({ token }) {
         ? 'Token set: the schema shown is the one it may see.'
         : 'No token yet: paste one into Headers (see Sign in, on the left).'}
       {' · '}
-      <a href={config.voyagerUrl} target="_blank" rel="noopener">Schema picture</a>
+      <SchemaPictureLink />
     </div>
   );
 }

@@ -1,15 +1,16 @@
 // The schema picture: GraphQL Voyager drawing the caller's own view of the schema.
 //
 // Introspection on this server answers each token with what its roles (or a partner's
-// scopes) may read, so the graph shows exactly that. The token is asked for on the page
-// and kept in memory only.
+// scopes) may read, so the graph shows exactly that. The token comes from the IDE that
+// opened this page (handover.js) or is pasted here, and is kept in memory only.
 import './voyager.css';
 
 import { Voyager, voyagerIntrospectionQuery } from 'graphql-voyager';
-import { StrictMode, useState } from 'react';
+import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 
 import { readConfig } from './config.js';
+import { askOpenerForToken } from './handover.js';
 import { bearerToken } from './token.js';
 
 const config = readConfig();
@@ -62,6 +63,7 @@ function App() {
     setError(null);
     introspect(token).then(setIntrospection, (failure) => setError(failure.message));
   };
+  useEffect(() => askOpenerForToken(show), []);
   if (!introspection) return <SignInForm onSchema={show} error={error} />;
   return (
     <Voyager introspection={introspection} hideVoyagerLogo

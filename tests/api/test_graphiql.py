@@ -147,7 +147,7 @@ async def test_the_schema_picture_may_run_its_layout_worker_and_nothing_more(
     assert policy == VOYAGER_POLICY
     script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
     assert script_src.split() == ["script-src", "'self'", "'wasm-unsafe-eval'"]
-    assert "frame-ancestors 'none'" in policy and "connect-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy and "connect-src 'self' data:;" in policy
 
 
 def test_the_endpoint_cannot_break_out_of_the_script(build: Path) -> None:

@@ -119,6 +119,14 @@ async function ide(page) {
   assert.ok(!stored.includes(TOKEN_ORG), 'the token is not stored');
   await page.screenshot({ path: SCREENSHOT });
 
+  // The schema picture opened from the IDE receives its token, with no second paste.
+  const opened = context.waitForEvent('page');
+  await page.locator('.cadre-status .cadre-schema-picture').click();
+  const picture = await opened;
+  await picture.locator('svg [id="TYPE::Cadre"]').waitFor();
+  assert.equal(await picture.locator('input[name="token"]').count(), 0);
+  await picture.close();
+
   // The docs open on Cadre.
   await page.getByRole('button', { name: /documentation explorer/i }).click();
   const docs = page.locator('.graphiql-doc-explorer');
@@ -157,7 +165,7 @@ async function ide(page) {
   const cadreOptions = page.locator('[data-cy="doc-explorer-option"]')
     .filter({ has: page.locator('.graphiql-doc-explorer-search-type', { hasText: /^Cadre$/ }) });
   assert.equal(await cadreOptions.count(), 0, "the admin's docs have no Cadre type");
-  console.log('IDE: first screen, token, README query, Chinese glyphs, docs for Cadre, '
+  console.log('IDE: first screen, token, README query, Chinese glyphs, schema picture, docs for Cadre, '
     + 'autocomplete, and a new schema for a new token checked');
 }
 
