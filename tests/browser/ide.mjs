@@ -117,6 +117,9 @@ async function ide(page) {
   const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
   assert.ok(stored.length > 2, 'GraphiQL keeps its tabs in storage');
   assert.ok(!stored.includes(TOKEN_ORG), 'the token is not stored');
+  // The explorer plugin lists the root fields of the caller's schema.
+  await page.getByRole('button', { name: 'Show GraphiQL Explorer' }).click();
+  await page.locator('.graphiql-plugin').getByText('cadres', { exact: true }).first().waitFor();
   await page.screenshot({ path: SCREENSHOT });
 
   // The schema picture opened from the IDE receives its token, with no second paste.
@@ -165,7 +168,7 @@ async function ide(page) {
   const cadreOptions = page.locator('[data-cy="doc-explorer-option"]')
     .filter({ has: page.locator('.graphiql-doc-explorer-search-type', { hasText: /^Cadre$/ }) });
   assert.equal(await cadreOptions.count(), 0, "the admin's docs have no Cadre type");
-  console.log('IDE: first screen, token, README query, Chinese glyphs, schema picture, docs for Cadre, '
+  console.log('IDE: first screen, token, README query, Chinese glyphs, explorer, schema picture, docs for Cadre, '
     + 'autocomplete, and a new schema for a new token checked');
 }
 
