@@ -5,8 +5,9 @@
 and GraphQL Voyager from ``ide/src`` into one flat folder, ``ide/dist``, with a
 ``manifest.json`` naming every file it wrote and its digest. The server answers only the
 names in that manifest, under :data:`ASSETS_PREFIX`; the request path is looked up, never
-joined onto a filesystem path. Pages carry the build's digest in their asset URLs, so a new
-build defeats the year-long, immutable browser cache.
+joined onto a filesystem path. A browser accepting gzip gets the build's gzip copy of a
+file (a quarter of the bytes for the editor's 5 MB bundle). Pages carry the build's digest
+in their asset URLs, so a new build defeats the year-long, immutable browser cache.
 
 ``GET /graphql`` from a browser is the IDE (`api.app`); :data:`VOYAGER_PATH` beside it draws
 the schema the caller's token may see, from the same per-caller introspection. Without a
@@ -69,6 +70,7 @@ _CONTENT_TYPES: Mapping[str, str] = MappingProxyType({
     ".woff": "font/woff",
     ".woff2": "font/woff2",
     ".txt": "text/plain; charset=utf-8",
+    ".gz": "application/gzip",
 })
 _CACHE_CONTROL = "public, max-age=31536000, immutable"
 _TEMPLATE_PATH = Path(__file__).with_name("templates") / "ide.html"
@@ -130,6 +132,10 @@ def ide_routes(folder: Path) -> list[BaseRoute]:
         name = request.path_params["name"]
         if build is None or name not in build.files:
             return _not_found()
+        compressed = f"{name}.gz"
+        if compressed in build.files and _accepts_gzip(request):
+            return _file_response(folder / compressed, media_type=_media_type(name),
+                                  headers={"Content-Encoding": "gzip"})
         return _file_response(folder / name)
 
     async def serve_voyager(_request: Request) -> Response:
@@ -211,7 +217,18 @@ def _json_for_script(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _file_response(path: Path) -> Response:
+def _accepts_gzip(request: Request) -> bool:
+    codings = (part.split(";")[0].strip().lower()
+               for part in request.headers.get("accept-encoding", "").split(","))
+    return "gzip" in codings
+
+
+def _media_type(name: str) -> str:
+    return _CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
+
+
+def _file_response(path: Path, media_type: str | None = None,
+                   headers: Mapping[str, str] | None = None) -> Response:
     try:
         stat_result = path.stat()
     except OSError:
@@ -220,9 +237,11 @@ def _file_response(path: Path) -> Response:
         return _not_found()
     return FileResponse(
         path,
-        media_type=_CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
+        media_type=media_type or _media_type(path.name),
         stat_result=stat_result,
-        headers={"Cache-Control": _CACHE_CONTROL, "X-Content-Type-Options": "nosniff"},
+        headers={"Cache-Control": _CACHE_CONTROL, "X-Content-Type-Options": "nosniff",
+                 # Caches keep the gzip copy and the plain file apart.
+                 "Vary": "Accept-Encoding", **(headers or {})},
     )
 
 

@@ -1,12 +1,13 @@
 // Bundles the IDE (GraphiQL 5 with the explorer) and the schema picture (GraphQL Voyager)
 // into ide/dist: a flat folder of static files that the API serves itself, so both pages
 // work on a network without internet. Monaco's web workers are bundled as files of their
-// own. `manifest.json` lists every file with its digest: the server serves those files
+// own; each script, stylesheet and font gets a gzip copy beside it. `manifest.json` lists every file with its digest: the server serves those files
 // only, and uses the digest of the whole build to bust browser caches.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,6 +49,14 @@ await esbuild.build({
   },
   format: 'iife',
 });
+
+// A gzip copy of each script, stylesheet and font, served to browsers that accept it.
+for (const name of await readdir(outdir)) {
+  if (/\.(js|css|ttf)$/.test(name)) {
+    const data = await readFile(path.join(outdir, name));
+    await writeFile(path.join(outdir, `${name}.gz`), gzipSync(data, { level: 9 }));
+  }
+}
 
 const files = {};
 const whole = createHash('sha256');

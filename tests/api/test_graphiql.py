@@ -5,6 +5,7 @@ they need no npm; those marked ``needs_build`` check the real bundle from ``npm 
 The browser test (``tests/browser``) drives both pages in chromium.
 """
 
+import gzip
 import json
 import re
 from collections.abc import AsyncIterator
@@ -169,6 +170,24 @@ async def test_every_file_of_the_manifest_is_served_with_its_type(
         assert "max-age=31536000" in response.headers["cache-control"]
 
 
+async def test_a_browser_accepting_gzip_gets_the_gzip_copy(tmp_path: Path) -> None:
+    folder = _write_build(tmp_path / "dist", {"ide.js.gz": ""})
+    (folder / "ide.js.gz").write_bytes(gzip.compress(b"/* ide.js */"))
+    url = f"{ASSETS_PREFIX}/ide.js"
+    async with _client(_build_app(folder)) as http:
+        zipped = await http.get(url, headers={"Accept-Encoding": "br, gzip;q=0.8"})
+        plain = await http.get(url, headers={"Accept-Encoding": "identity"})
+        worker = await http.get(f"{ASSETS_PREFIX}/json.worker.js",  # no gzip copy built
+                                headers={"Accept-Encoding": "gzip"})
+
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.headers["content-type"].startswith("text/javascript")
+    assert zipped.text == "/* ide.js */"  # httpx decoded it
+    assert "content-encoding" not in plain.headers and plain.text == "/* ide.js */"
+    assert plain.headers["vary"] == zipped.headers["vary"] == "Accept-Encoding"
+    assert "content-encoding" not in worker.headers
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -271,6 +290,8 @@ async def test_the_real_build_is_served_whole() -> None:
         for name in WORKER_FILES:
             assert (await http.get(build.url(name))).status_code == 200, name
         bundle = (await http.get(build.url("ide.js"))).text
+        compressed = await http.get(build.url("ide.js"), headers={"Accept-Encoding": "gzip"})
+    assert compressed.headers["content-encoding"] == "gzip" and compressed.text == bundle
     # The IDE fetches its workers from this server, never from a CDN such as esm.sh.
     assert "esm.sh" not in bundle and "MonacoEnvironment" in bundle
 
