@@ -12,9 +12,9 @@ RUNTIME_LOCK = requirements-runtime.lock
 PIP_COMPILE  = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
                --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: install lock run test schema schema-check release lint bench clean
+.PHONY: install lock run test schema schema-check release lint bench clean ide
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed ide/dist/manifest.json
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,14 @@ lock:
 	$(PIP_COMPILE) $(LOCK_FLAGS) --extra dev --output-file $(LOCK) pyproject.toml
 	$(PIP_COMPILE) --constraint $(LOCK) --output-file $(RUNTIME_LOCK) pyproject.toml
 
-# GraphiQL's assets, pinned in package-lock.json, served by the API itself (works offline).
+# The IDE (GraphiQL 5, the explorer, GraphQL Voyager): npm packages pinned in package-lock.json,
+# bundled by esbuild into ide/dist, which the API serves itself (works offline).
 node_modules/.installed: package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
-	else echo "npm not found: GraphiQL assets not installed (the API works without them)"; fi
+	else echo "npm not found: the IDE is not built (the API works without it)"; fi
+
+ide/dist/manifest.json: node_modules/.installed ide/build.mjs $(wildcard ide/src/*)
+	@if [ -f node_modules/.installed ]; then npm run --silent build; fi
 
 run: install
 	$(BIN)/cadre db upgrade
@@ -62,5 +66,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy api domain authz db workflows scripts
 
+# Rebuild the IDE after editing ide/src.
+ide: node_modules/.installed
+	npm run --silent build
+
 clean:
-	rm -rf $(VENV) node_modules var
+	rm -rf $(VENV) node_modules ide/dist var

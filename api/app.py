@@ -118,7 +118,7 @@ class GraphQLEndpoint:
         request = Request(scope, receive)
         media_type = response_media_type(request.headers.get("accept"))
         if wants_ide(request) and self.settings.ide_served:
-            response: Response = HTMLResponse(ide_page())
+            response: Response = HTMLResponse(ide_page(self.settings.ide_assets))
         else:
             deadline = self.settings.request_timeout_seconds
             try:

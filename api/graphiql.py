@@ -1,50 +1,50 @@
-"""Self-hosted GraphiQL: an IDE page and its assets, served without any CDN.
+"""Self-hosted IDE and schema picture: two pages and their assets, served without any CDN.
 
-Strawberry's built-in page pulls React and GraphiQL from unpkg, so it is blank on
-an offline network. Here the same bundles come from ``node_modules`` (installed by
-``npm ci`` from the committed, pinned ``package-lock.json``) and are served by our
-own server under :data:`ASSETS_PREFIX`.
+``npm run build`` (run by ``make install`` after ``npm ci`` from the pinned
+``package-lock.json``) bundles GraphiQL 5 with the explorer plugin, Monaco's web workers
+and GraphQL Voyager from ``ide/src`` into one flat folder, ``ide/dist``, with a
+``manifest.json`` naming every file it wrote and its digest. The server answers only the
+names in that manifest, under :data:`ASSETS_PREFIX`; the request path is looked up, never
+joined onto a filesystem path. A browser accepting gzip gets the build's gzip copy of a
+file (a quarter of the bytes for the editor's 5 MB bundle). Pages carry the build's digest
+in their asset URLs, so a new build defeats the year-long, immutable browser cache.
+
+``GET /graphql`` from a browser is the IDE (`api.app`); :data:`VOYAGER_PATH` beside it draws
+the schema the caller's token may see, from the same per-caller introspection. Without a
+build (no npm on the machine) both pages say how to install it; the API works regardless.
 """
 
 import json
 import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
 from types import MappingProxyType
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from api.headers import PAGE_POLICY
+
 ASSETS_PREFIX = "/graphiql-assets"
+IDE_PATH = "/graphql"
+VOYAGER_PATH = "/graphql/voyager"
+MANIFEST = "manifest.json"
 
-#: Served file name -> path inside ``node_modules``. Nothing else is ever served.
-IDE_ASSETS: Mapping[str, str] = MappingProxyType(
-    {
-        "react.production.min.js": "react/umd/react.production.min.js",
-        "react-dom.production.min.js": "react-dom/umd/react-dom.production.min.js",
-        "graphiql.min.js": "graphiql/graphiql.min.js",
-        "graphiql.min.css": "graphiql/graphiql.min.css",
-    }
-)
-
-#: Our own files served beside them: the script that mounts the IDE (no inline script, so
-#: the page's Content-Security-Policy can forbid inline scripts).
-OWN_ASSETS: Mapping[str, str] = MappingProxyType({"boot.js": "graphiql-boot.js"})
-
-#: Must equal the pins in ``package.json`` (a test checks). It is appended to the
-#: asset URLs so that a version bump defeats the year-long, immutable browser cache.
-PINNED_VERSIONS: Mapping[str, str] = MappingProxyType(
-    {"graphiql": "3.8.3", "react": "18.3.1", "react-dom": "18.3.1"}
-)
+#: The files each page loads; every one must be in the build's manifest.
+IDE_FILES = ("ide.css", "ide.js")
+VOYAGER_FILES = ("voyager.css", "voyager.js")
+#: Monaco's workers, fetched by ``ide.js`` (``ide/src/workers.js``) from the same folder.
+WORKER_FILES = ("editor.worker.js", "json.worker.js", "graphql.worker.js")
 
 DEFAULT_HEADERS: Mapping[str, str] = MappingProxyType(
     {"Authorization": "Bearer <paste a token from make run>"}
 )
 DEFAULT_QUERY = """\
-# Paste your bearer token under Headers, then run.
+# Paste your bearer token under Headers (below), then run with ▶.
 {
   me {
     username
@@ -56,99 +56,152 @@ DEFAULT_QUERY = """\
 }
 """
 
-_CONTENT_TYPES: Mapping[str, str] = MappingProxyType({".js": "text/javascript", ".css": "text/css"})
+#: Voyager lays the graph out with Graphviz compiled to WebAssembly, in a worker it starts
+#: from a ``blob:`` URL, and reads the drawings it cached in local storage back through
+#: ``data:`` URLs (no network); nothing else is allowed beyond the IDE page's policy.
+VOYAGER_POLICY = PAGE_POLICY.replace(
+    "script-src 'self';", "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:;"
+).replace("connect-src 'self';", "connect-src 'self' data:;")
+
+_CONTENT_TYPES: Mapping[str, str] = MappingProxyType({
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".ttf": "font/ttf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".txt": "text/plain; charset=utf-8",
+    ".gz": "application/gzip",
+})
 _CACHE_CONTROL = "public, max-age=31536000, immutable"
-_TEMPLATE_PATH = Path(__file__).with_name("templates") / "graphiql.html"
+_TEMPLATE_PATH = Path(__file__).with_name("templates") / "ide.html"
 
 
-def ide_assets_present(node_modules: Path) -> bool:
-    """Tell whether every IDE asset is installed.
+@dataclass(frozen=True)
+class Build:
+    """One build of the front end: its folder, digest and the files it may serve."""
 
-    Args:
-        node_modules: The ``node_modules`` directory produced by ``npm ci``.
+    folder: Path
+    digest: str
+    files: frozenset[str]
 
-    Returns:
-        True if each file in :data:`IDE_ASSETS` exists as a regular file.
+    def url(self, name: str) -> str:
+        """The same-origin URL of one built file, with the build digest as cache buster."""
+        if name not in self.files:
+            raise KeyError(name)
+        return f"{ASSETS_PREFIX}/{name}?v={self.digest}"
+
+
+def load_build(folder: Path) -> Build | None:
+    """The build in ``folder``, or None when there is none or it lacks a page's files.
+
+    The manifest is read again when it changes, so a build made after start-up is served.
     """
-    return all((node_modules / relative).is_file() for relative in IDE_ASSETS.values())
+    try:
+        found = (folder / MANIFEST).stat()
+    except OSError:
+        return None
+    return _read_build(folder, (found.st_mtime_ns, found.st_size))
 
 
-def ide_routes(node_modules: Path) -> list[BaseRoute]:
-    """Build the routes serving the IDE assets under :data:`ASSETS_PREFIX`.
+@cache
+def _read_build(folder: Path, _version: tuple[int, int]) -> Build | None:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        digest, files = manifest["build"], frozenset(manifest["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(digest, str) or not files.issuperset(
+            (*IDE_FILES, *VOYAGER_FILES, *WORKER_FILES)):
+        return None
+    return Build(folder, digest, files)
 
-    Only names listed in :data:`IDE_ASSETS` are answered; the request path is
-    looked up in that mapping and never joined onto a filesystem path, so no
-    other file below (or above) ``node_modules`` is reachable.
+
+def ide_routes(folder: Path) -> list[BaseRoute]:
+    """The routes of the schema picture and of every built asset.
 
     Args:
-        node_modules: The ``node_modules`` directory produced by ``npm ci``.
-            Files are resolved per request, so assets installed after start-up
-            are picked up; a missing file answers 404.
+        folder: The build folder (``Settings.ide_assets``). A file is served only if the
+            folder's manifest names it, and only by that exact name; anything else is 404.
 
     Returns:
-        A single ``Mount`` to add to the Starlette application's routes.
+        Routes to add to the Starlette application (the IDE itself is ``GET /graphql``).
     """
 
     async def serve_asset(request: Request) -> Response:
+        build = load_build(folder)
         name = request.path_params["name"]
-        own = OWN_ASSETS.get(name)
-        if own is not None:
-            return _file_response(_TEMPLATE_PATH.parent / own)
-        relative = IDE_ASSETS.get(name)
-        if relative is None:
+        if build is None or name not in build.files:
             return _not_found()
-        return _file_response(node_modules / relative)
+        compressed = f"{name}.gz"
+        if compressed in build.files and _accepts_gzip(request):
+            return _file_response(folder / compressed, media_type=_media_type(name),
+                                  headers={"Content-Encoding": "gzip"})
+        return _file_response(folder / name)
+
+    async def serve_voyager(_request: Request) -> Response:
+        return HTMLResponse(voyager_page(folder),
+                            headers={"Content-Security-Policy": VOYAGER_POLICY})
 
     return [
+        Route(VOYAGER_PATH, serve_voyager, methods=["GET", "HEAD"]),
         Mount(
             ASSETS_PREFIX,
             routes=[Route("/{name}", serve_asset, methods=["GET", "HEAD"])],
             name="graphiql-assets",
-        )
+        ),
     ]
 
 
-def ide_page(endpoint: str = "/graphql") -> str:
-    """Render the GraphiQL HTML page, which loads only the local assets.
+def ide_page(folder: Path, endpoint: str = IDE_PATH) -> str:
+    """Render the GraphiQL page, which loads only this server's assets.
 
     Args:
-        endpoint: URL (normally same-origin and relative) that the IDE's
-            fetcher POSTs GraphQL requests to.
+        folder: The build folder; without a build the page says how to make one.
+        endpoint: URL (normally same-origin and relative) of the GraphQL endpoint.
 
     Returns:
         A complete HTML document.
     """
     config = {
         "endpoint": endpoint,
+        "voyagerUrl": VOYAGER_PATH,
         "defaultQuery": DEFAULT_QUERY,
         # GraphiQL expects the headers editor contents as a JSON string.
         "defaultHeaders": json.dumps(dict(DEFAULT_HEADERS), indent=2),
     }
-    return _template().substitute(
-        config=_json_for_script(config),
-        react_js=asset_url("react.production.min.js"),
-        react_dom_js=asset_url("react-dom.production.min.js"),
-        graphiql_js=asset_url("graphiql.min.js"),
-        graphiql_css=asset_url("graphiql.min.css"),
-        boot_js=asset_url("boot.js"),
-    )
+    return _page(folder, "GraphiQL", "graphiql", IDE_FILES, config)
 
 
-def asset_url(name: str) -> str:
-    """Return the same-origin URL of one IDE asset, with a cache-busting version.
+def voyager_page(folder: Path, endpoint: str = IDE_PATH) -> str:
+    """Render the schema picture's page (GraphQL Voyager on the caller's own view).
 
     Args:
-        name: A key of :data:`IDE_ASSETS`.
+        folder: The build folder; without a build the page says how to make one.
+        endpoint: URL of the GraphQL endpoint that answers the introspection.
 
     Returns:
-        A root-relative URL such as ``/graphiql-assets/graphiql.min.js?v=...``.
-
-    Raises:
-        KeyError: If ``name`` is not an IDE asset.
+        A complete HTML document.
     """
-    if name not in IDE_ASSETS and name not in OWN_ASSETS:
-        raise KeyError(name)
-    return f"{ASSETS_PREFIX}/{name}?v={_version_token()}"
+    config = {"endpoint": endpoint, "ideUrl": IDE_PATH}
+    return _page(folder, "schema picture", "voyager", VOYAGER_FILES, config)
+
+
+def _page(folder: Path, title: str, mount: str, files: tuple[str, str],
+          config: Mapping[str, object]) -> str:
+    build = load_build(folder)
+    if build is None:
+        head = body = ""
+        placeholder = ('<p class="ide-missing">The IDE is not built on this server. Run '
+                       "<code>make install</code> (it needs npm) in the project root, then "
+                       "reload this page.</p>")
+    else:
+        css, js = (build.url(name) for name in files)
+        config = {**config, "assets": ASSETS_PREFIX, "build": build.digest}
+        head = f'<link rel="stylesheet" href="{css}">'
+        body = f'<script src="{js}"></script>'
+        placeholder = "Loading…"
+    return _template().substitute(title=title, mount=mount, head=head, body=body,
+                                  placeholder=placeholder, config=_json_for_script(config))
 
 
 @cache
@@ -157,19 +210,25 @@ def _template() -> Template:
     return Template(_TEMPLATE_PATH.read_text(encoding="utf-8"))
 
 
-@cache
-def _version_token() -> str:
-    return "-".join(f"{package}{version}" for package, version in PINNED_VERSIONS.items())
-
-
 def _json_for_script(value: object) -> str:
     # Escape what could close the <script> element or start an HTML comment;
     # JSON.parse turns the \u escapes back into the original characters.
-    text = json.dumps(value)
+    text = json.dumps(value, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _file_response(path: Path) -> Response:
+def _accepts_gzip(request: Request) -> bool:
+    codings = (part.split(";")[0].strip().lower()
+               for part in request.headers.get("accept-encoding", "").split(","))
+    return "gzip" in codings
+
+
+def _media_type(name: str) -> str:
+    return _CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
+
+
+def _file_response(path: Path, media_type: str | None = None,
+                   headers: Mapping[str, str] | None = None) -> Response:
     try:
         stat_result = path.stat()
     except OSError:
@@ -178,9 +237,11 @@ def _file_response(path: Path) -> Response:
         return _not_found()
     return FileResponse(
         path,
-        media_type=_CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
+        media_type=media_type or _media_type(path.name),
         stat_result=stat_result,
-        headers={"Cache-Control": _CACHE_CONTROL, "X-Content-Type-Options": "nosniff"},
+        headers={"Cache-Control": _CACHE_CONTROL, "X-Content-Type-Options": "nosniff",
+                 # Caches keep the gzip copy and the plain file apart.
+                 "Vary": "Accept-Encoding", **(headers or {})},
     )
 
 

@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     oidc_http_timeout_seconds: float = Field(5.0, gt=0)
     #: Clock skew allowed on ``exp``, ``nbf`` and ``iat``.
     oidc_leeway_seconds: int = Field(30, ge=0, le=300)
-    ide_assets: Path = Path("node_modules")
+    #: The IDE's built assets (`npm run build`, api.graphiql).
+    ide_assets: Path = Path("ide/dist")
     #: Off only for benchmarking the cost of authorization; never in production.
     authz_enabled: bool = True
     #: Queries on the short execution path (api.execution); off: graphql-core's executor.

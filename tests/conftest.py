@@ -61,7 +61,7 @@ def settings(database_url: str) -> Settings:
     # counts of test_sql_statements (the servers of test_policy_freshness poll as shipped).
     return Settings(env="test", database_url=database_url, rate_limit_per_minute=0,
                     partner_rate_limit_per_minute=0, policy_poll_seconds=86400,
-                    ide_assets=Path(__file__).parent.parent / "node_modules")
+                    ide_assets=Path(__file__).parent.parent / "ide" / "dist")
 
 
 async def bounded(step: Awaitable[Any], seconds: float = 10) -> None:

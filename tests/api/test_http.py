@@ -214,7 +214,7 @@ async def test_a_get_with_graphql_parameters_is_not_given_the_ide(client, bearer
 async def test_the_ide_is_off_in_production(settings):
     async with serving(settings, env="production", jwt_secret=PRODUCTION_SECRET) as http:
         page = await http.get("/graphql", headers={"Accept": "text/html"})
-        asset = await http.get("/graphiql-assets/boot.js")
+        asset = await http.get("/graphiql-assets/ide.js")
     assert page.headers["content-type"].startswith("application/json")
     assert "GraphiQL" not in page.text
     assert asset.status_code == 404

@@ -52,7 +52,7 @@ async def api(cluster: Cluster) -> AsyncIterator[Any]:
         await seed_demo(session, size=40)
     await engine.dispose()
     settings = Settings(env="test", database_url=cluster.url, rate_limit_per_minute=0,
-                        ide_assets=Path("node_modules"))
+                        ide_assets=Path("ide/dist"))
     engine = create_engine(cluster.url)
     async with create_sessionmaker(engine)() as session:
         subject = await subject_of(session, "demo-org")

@@ -76,7 +76,7 @@ async def get_query(http: httpx.AsyncClient, headers: dict[str, str]) -> bool:
 
 async def ide(http: httpx.AsyncClient, headers: dict[str, str]) -> bool:
     response = await http.get("/graphql", headers={**headers, "Accept": "text/html"})
-    return any(word in response.text for word in ("graphiql.min.css", "GraphQL Playground",
+    return any(word in response.text for word in ("graphiql-assets", "GraphQL Playground",
                                                   "GraphiQL", "graphql-playground"))
 
 
