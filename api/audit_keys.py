@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from api.settings import Settings
+from db.audit_export import FORMAT as EXPORT_FORMAT
 from db.audit_keys import SigningKey, Verifier, read_public
 from domain.audit import Checkpoint
 
@@ -57,11 +58,25 @@ def witness_file(settings: Settings) -> Path | None:
 
 
 def read_witness(path: Path | None) -> tuple[int, str] | None:
-    """``(checkpoint id, hash)`` noted in ``path``; None when there is no such file."""
+    """``(checkpoint id, hash)`` noted in ``path``, a witness file or an earlier export
+    (its newest checkpoint); None when there is no such file or it names none.
+
+    Raises:
+        ValueError: the file is neither.
+    """
     if path is None or not path.exists():
         return None
-    noted = json.loads(path.read_text())
-    return int(noted["checkpoint"]), str(noted["hash"])
+    with path.open(encoding="utf-8") as lines:
+        first = json.loads(next(lines, "null") or "null")
+        if isinstance(first, dict) and "checkpoint" in first and "hash" in first:
+            return int(first["checkpoint"]), str(first["hash"])
+        if not isinstance(first, dict) or first.get("format") != EXPORT_FORMAT:
+            raise ValueError(f"{path} is neither a witness file nor an audit export")
+        newest = first.get("anchor")
+        for line in lines:
+            item = json.loads(line) if line.strip() else {}
+            newest = item.get("checkpoint", newest)
+    return None if newest is None else (int(newest["id"]), str(newest["hash"]))
 
 
 def note_witness(path: Path | None, checkpoint: Checkpoint) -> None:

@@ -254,8 +254,8 @@ def audit_verify(
         help="Trusted public key (ed25519:… or a file); repeatable. Default: the "
              "configured signing key's.")] = None,
     witness: Annotated[Path | None, typer.Option(
-        help="Witness file naming a checkpoint that must be present (default: the "
-             "configured one).")] = None,
+        help="A witness file, or an earlier export, naming a checkpoint that must be "
+             "present (default: the configured witness file).")] = None,
     unsealed_bound: Annotated[int | None, typer.Option(
         min=1, help="Report unsealed events older than this many seconds.")] = None,
 ) -> None:
@@ -278,7 +278,10 @@ def audit_verify(
     else:
         settings = get_settings()
         bound = timedelta(seconds=unsealed_bound or settings.audit_unsealed_bound_seconds)
-        noted = read_witness(witness or witness_file(settings))
+        try:
+            noted = read_witness(witness or witness_file(settings))
+        except (OSError, ValueError) as error:
+            _fail(f"the witness cannot be read: {error}")
         with counter("events verified") as progress:
             async def work(session):  # noqa: ANN001, ANN202
                 from db.audit import verify

@@ -193,6 +193,24 @@ def test_an_export_edited_after_the_fact_names_the_event(exported, key_file):
     assert "event 5: its content does not match its hash" in result.stdout
 
 
+def test_an_earlier_export_serves_as_witness_of_a_truncated_tail(db, key_file, exported):
+    tamper(db, "DELETE FROM audit_events WHERE checkpoint_id = 3",
+           "DELETE FROM audit_checkpoints WHERE id = 3")
+
+    result = run(db, key_file, "audit", "verify", "--witness", str(exported))
+
+    assert result.returncode == 1
+    assert "checkpoint 3, recorded by the witness, is missing" in result.stdout
+
+
+def test_a_witness_that_is_neither_is_refused_plainly(db, key_file):
+    (db.parent / "odd.json").write_text('{"x": 1}')
+
+    result = run(db, key_file, "audit", "verify", "--witness", str(db.parent / "odd.json"))
+
+    assert result.returncode == 1 and "neither a witness file nor an audit export" in result.stderr
+
+
 def test_an_export_since_a_time_starts_from_a_signed_anchor(db, key_file):
     tamper(db, "UPDATE audit_checkpoints SET sealed_at = '2020-01-01 00:00:00.000000' "
                "WHERE id = 1")
