@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text, tuple_, update
+from sqlalchemy import func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Principal
@@ -180,11 +180,13 @@ class Verification:
     oldest_unsealed: datetime | None = None
 
 
-async def _checkpoints(session: AsyncSession, page: int) -> AsyncIterator[Checkpoint]:
+async def _checkpoints(session: AsyncSession, page: int,
+                       bound: int) -> AsyncIterator[Checkpoint]:
     last = 0
     while True:
         rows = (await session.execute(select(*_CHECKPOINT_COLUMNS)
-                                      .where(AuditCheckpoint.id > last)
+                                      .where(AuditCheckpoint.id > last,
+                                             AuditCheckpoint.id <= bound)
                                       .order_by(AuditCheckpoint.id).limit(page))).all()
         for row in rows:
             yield checkpoint_of(row)
@@ -193,17 +195,20 @@ async def _checkpoints(session: AsyncSession, page: int) -> AsyncIterator[Checkp
         last = rows[-1].id
 
 
-async def _events(session: AsyncSession, page: int, sealed: bool) -> AsyncIterator[Any]:
-    """Sealed events by (checkpoint, id), or the unsealed ones by id, page by page."""
+async def _events(session: AsyncSession, page: int, sealed: bool,
+                  bound: int) -> AsyncIterator[Any]:
+    """Events sealed by checkpoints up to ``bound``, by (checkpoint, id); or the others
+    (unsealed, or sealed since the walk began) by id; page by page."""
     position: tuple[int, int] = (0, 0)
     while True:
         query = select(*_EVENT_COLUMNS)
         if sealed:
-            query = (query.where(AuditEvent.checkpoint_id.is_not(None),
+            query = (query.where(AuditEvent.checkpoint_id <= bound,
                                  tuple_(AuditEvent.checkpoint_id, AuditEvent.id) > position)
                      .order_by(AuditEvent.checkpoint_id, AuditEvent.id))
         else:
-            query = (query.where(AuditEvent.checkpoint_id.is_(None),
+            query = (query.where(or_(AuditEvent.checkpoint_id.is_(None),
+                                     AuditEvent.checkpoint_id > bound),
                                  AuditEvent.id > position[1]).order_by(AuditEvent.id))
         rows = (await session.execute(query.limit(page))).all()
         for row in rows:
@@ -231,14 +236,17 @@ async def verify(session: AsyncSession, signature_ok: SignatureCheck, batch_size
         now: the time the bound counts from.
     """
     check = TrailCheck(signature_ok, witness=witness)
+    # The checkpoints as they stand now: a sealer at work meanwhile adds later ones, whose
+    # events this walk counts among the unsealed (their content is still checked).
+    bound = await session.scalar(select(func.max(AuditCheckpoint.id))) or 0
 
     def outcome(broken: str | None, unsealed: int = 0,
                 oldest: datetime | None = None) -> Verification:
         return Verification(check.events, broken, check.checkpoints, unsealed, oldest)
 
-    sealed = _events(session, batch_size, sealed=True)
+    sealed = _events(session, batch_size, sealed=True, bound=bound)
     pending = await anext(sealed, None)
-    async for checkpoint in _checkpoints(session, batch_size):
+    async for checkpoint in _checkpoints(session, batch_size, bound):
         held = []
         while pending is not None and pending.checkpoint_id <= checkpoint.id:
             if pending.checkpoint_id < checkpoint.id:
@@ -258,7 +266,7 @@ async def verify(session: AsyncSession, signature_ok: SignatureCheck, batch_size
     if broken is not None:
         return outcome(broken)
     unsealed, oldest = 0, None
-    async for row in _events(session, batch_size, sealed=False):
+    async for row in _events(session, batch_size, sealed=False, bound=bound):
         broken = check.unsealed(stored(row))
         if broken is not None:
             return outcome(broken, unsealed, oldest)
