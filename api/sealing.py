@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from api.audit_keys import note_witness
+from api.faults import is_unavailable
 from db.audit import seal_pending
 from db.audit_keys import SigningKey
 
@@ -52,9 +53,13 @@ class BackgroundSealer:
             await asyncio.sleep(self.interval)
             try:
                 await self.round()
-            except Exception:  # noqa: BLE001 - logged and retried: sealing must not stop
-                log.warning("audit sealing round failed; retried in %s s", self.interval,
-                            exc_info=True)
+            except Exception as error:  # noqa: BLE001 - sealing goes on at the next round
+                if is_unavailable(error):  # the database away, a lock held past its timeout
+                    log.warning("audit sealing round failed (%s); retried in %s s",
+                                type(getattr(error, "orig", error)).__name__, self.interval)
+                else:  # a fault of ours: with its traceback
+                    log.exception("audit sealing round failed; retried in %s s",
+                                  self.interval)
 
 
 def background_sealer(settings: Any, sessions: Any) -> BackgroundSealer | None:
