@@ -6,9 +6,10 @@ Run by hand (not a test):
 
 It prepares the database as `bench/roster.py` does (the demo city at ``--size`` cadres),
 serves the API with `cadre serve --workers 2` (each worker runs the background sealer,
-signing with a key made for the run), and drives it with wrk, alternating the plain page
-and the audited page twice. While the audited page runs it samples `pg_stat_activity`
-every 100 ms for backends waiting on a lock (``wait_event_type = 'Lock'``). Afterwards
+signing with a key kept for that database under ``var/``), and drives it with wrk,
+alternating the plain page and the audited page twice. While the audited page runs it
+samples `pg_stat_activity` every 100 ms for backends waiting on a lock
+(``wait_event_type = 'Lock'``). Afterwards
 it seals what is left, verifies the whole trail, and prints req/s, p50, p99, the ratio
 audited / plain, the lock waits seen, and the events written and sealed.
 """
@@ -131,8 +132,10 @@ def main() -> None:
     url = dsn(args.database).replace("postgresql://", "postgresql+asyncpg://")
     org = issue_token(Settings(database_url=url), asyncio.run(_subject(url, "demo-org")))
     scratch = Path(tempfile.mkdtemp(prefix="audited-reads-"))
-    key_file = scratch / "signing.pem"
-    SigningKey.generate().write(key_file)
+    # One key per benchmark database, kept across runs, so the whole trail verifies.
+    key_file = ROOT / "var" / f"{args.database}-audit-signing-key.pem"
+    if not key_file.exists():
+        SigningKey.generate().write(key_file)
     env = {"DATABASE_URL": url, "CADRE_ENV": "development", "CADRE_RATE_LIMIT_PER_MINUTE": "0",
            "CADRE_AUDIT_SIGNING_KEY_FILE": str(key_file),
            "CADRE_AUDIT_WITNESS_FILE": str(scratch / "witness.json")}
