@@ -343,3 +343,33 @@ def test_content_matches_tells_a_chained_event_from_an_unchained_one():
                   record_ids=[1], fields=["idNumber"])
     assert content_matches(StoredEvent(1, event, "", digest(event)))
     assert not content_matches(StoredEvent(1, event, GENESIS, digest(event)))
+
+
+async def test_a_checkpoint_sealed_while_verify_walks_raises_no_false_break(
+        database_url, sessions, audit_key, signature_ok):
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    class SealedMidWalk(AsyncSession):
+        """A session before whose second statement of the walk (the checkpoints, after the
+        sealed events were read) another transaction appends and seals."""
+
+        statements = 0
+
+        async def execute(self, *args: Any, **kwargs: Any) -> Any:
+            self.statements += 1
+            if self.statements == 2:
+                async with sessions() as other, other.begin():
+                    await append(other, 77)
+                assert await audit.seal_pending(sessions, audit_key)
+            return await super().execute(*args, **kwargs)
+
+    await audit.seal_pending(sessions, audit_key)
+    engine = create_engine(database_url)
+    try:
+        async with SealedMidWalk(bind=engine) as session:
+            outcome = await audit.verify(session, signature_ok)
+    finally:
+        await engine.dispose()
+
+    assert session.statements > 2
+    assert outcome.broken is None and outcome.unsealed == 1  # counted as not sealed yet
