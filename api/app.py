@@ -63,6 +63,7 @@ from api.policy_sync import Freshness, PolicyService
 from api.principals import Caller, Principals
 from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
 from api.schema import build_schema
+from api.sealing import background_sealer
 from api.settings import Settings, get_settings
 from api.telemetry import Telemetry, instrument_engine, note_answer, note_operation
 from api.tracing import tracing_middleware
@@ -333,9 +334,11 @@ def create_app(settings: Settings | None = None, *, tracer_provider: Any = None)
         rate_limits = build_rate_limiter(settings)
         services = Services(settings, engine, sessions, policies, rate_limits, Principals())
         endpoint.start(services)
+        sealer = background_sealer(settings, sessions)
         yield
         # Each step is bounded: a dependency that stopped answering must not hold the exit.
-        for step in (rate_limits.aclose, policies.stop, engine.dispose):
+        steps = [rate_limits.aclose, policies.stop, engine.dispose]
+        for step in ([sealer.stop] if sealer else []) + steps:
             try:
                 async with asyncio.timeout(SHUTDOWN_STEP_SECONDS):
                     await step()

@@ -57,6 +57,22 @@ async def _install_defaults(session) -> None:  # noqa: ANN001
 
     await install_default_policy(session)
     await install_catalogue(session)
+    await _seal_on_upgrade(session)
+
+
+async def _seal_on_upgrade(session) -> None:  # noqa: ANN001
+    """Seal what is unsealed, the chain written before revision 0009 included, when a key
+    is configured; without one the sealer of a configured API does it later."""
+    from api.audit_keys import signing_key
+    from db.audit import seal_batch
+
+    key = signing_key(get_settings())
+    if key is None:
+        typer.echo("no audit signing key configured: existing audit events stay unsealed "
+                   "until the API's sealer runs with one", err=True)
+        return
+    while (await seal_batch(session, key)) is not None:
+        pass
 
 
 @db_app.command("upgrade")
@@ -199,26 +215,143 @@ def partner_register_operations(
         typer.echo(operation_id)
 
 
+def _signing_key_or_fail():  # noqa: ANN202
+    from api.audit_keys import signing_key
+    from db.audit_keys import KeyProblem
+
+    try:
+        key = signing_key(get_settings())
+    except (KeyProblem, OSError) as error:
+        _fail(f"the audit signing key cannot be read: {error}")
+    if key is None:
+        _fail("no audit signing key: set CADRE_AUDIT_SIGNING_KEY or "
+              "CADRE_AUDIT_SIGNING_KEY_FILE")
+    return key
+
+
+@audit_app.command("public-key")
+def audit_public_key() -> None:
+    """Print the public key of the checkpoint signing key (hand it to auditors)."""
+    from db.audit_keys import public_text
+
+    typer.echo(public_text(_signing_key_or_fail().public))
+
+
+@audit_app.command("seal")
+def audit_seal(
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000,
+                                            help="Events per checkpoint at most.")] = 2000,
+) -> None:
+    """Seal every unsealed event into signed checkpoints (the API does so in the background)."""
+    from api.audit_keys import note_witness, witness_file
+    from db.audit import seal_pending
+    from db.engine import create_engine, create_sessionmaker
+
+    key = _signing_key_or_fail()
+
+    async def work() -> list:  # type: ignore[type-arg]
+        engine = create_engine(get_settings().database_url)
+        try:
+            return await seal_pending(create_sessionmaker(engine), key, batch_size)
+        finally:
+            await engine.dispose()
+
+    written = asyncio.run(work())
+    if written:
+        note_witness(witness_file(get_settings()), written[-1])
+    typer.echo(f"sealed {sum(c.events for c in written)} events "
+               f"in {len(written)} checkpoints")
+
+
+def _public_keys(keys: list[str] | None):  # noqa: ANN202
+    from api.audit_keys import verifier
+    from db.audit_keys import KeyProblem
+
+    try:
+        return verifier(get_settings(), keys)
+    except (KeyProblem, OSError) as error:
+        _fail(str(error))
+
+
 @audit_app.command("verify")
 def audit_verify(
     batch_size: Annotated[int, typer.Option(min=1, help="Events read per statement.")] = 1000,
+    export: Annotated[Path | None, typer.Option(
+        help="Verify this export file offline, without the database.")] = None,
+    public_key: Annotated[list[str] | None, typer.Option(
+        help="Trusted public key (ed25519:… or a file); repeatable. Default: the "
+             "configured signing key's.")] = None,
+    witness: Annotated[Path | None, typer.Option(
+        help="A witness file, or an earlier export, naming a checkpoint that must be "
+             "present (default: the configured witness file).")] = None,
+    unsealed_bound: Annotated[int | None, typer.Option(
+        min=1, help="Report unsealed events older than this many seconds.")] = None,
 ) -> None:
-    """Walk the hash chain of audit events; exit 1 naming the first broken link."""
+    """Check every event against its checkpoint, every checkpoint's chain and signature;
+    exit 1 naming the first broken link."""
+    from datetime import timedelta
 
+    from api.audit_keys import read_witness, witness_file
     from api.progress import counter
 
-    with counter("events verified") as progress:
-        async def work(session):  # noqa: ANN001, ANN202
-            from db.audit import verify
+    signature_ok = _public_keys(public_key)
+    if export is not None:
+        from db.audit_export import ExportProblem, verify_export
 
-            return await verify(session, batch_size=batch_size, progress=progress)
+        try:
+            with export.open(encoding="utf-8") as lines, counter("events verified") as progress:
+                outcome = verify_export(lines, signature_ok, progress)
+        except (OSError, ExportProblem) as error:
+            _fail(str(error))
+    else:
+        settings = get_settings()
+        bound = timedelta(seconds=unsealed_bound or settings.audit_unsealed_bound_seconds)
+        try:
+            noted = read_witness(witness or witness_file(settings))
+        except (OSError, ValueError) as error:
+            _fail(f"the witness cannot be read: {error}")
+        with counter("events verified") as progress:
+            async def work(session):  # noqa: ANN001, ANN202
+                from db.audit import verify
 
-        outcome = asyncio.run(_in_transaction(work))
+                return await verify(session, signature_ok, batch_size=batch_size,
+                                    progress=progress, unsealed_bound=bound, witness=noted)
+
+            outcome = asyncio.run(_in_transaction(work))
     if outcome.broken is not None:
         typer.echo(f"audit trail broken after {outcome.events} intact events: "
                    f"{outcome.broken}")
         raise typer.Exit(1)
-    typer.echo(f"audit trail intact: {outcome.events} events")
+    tail = f", {outcome.unsealed} not sealed yet" if outcome.unsealed else ""
+    typer.echo(f"audit trail intact: {outcome.events} events in "
+               f"{outcome.checkpoints} checkpoints{tail}")
+
+
+@audit_app.command("export")
+def audit_export(
+    output: Annotated[Path, typer.Option(help="File to write (JSON lines).")],
+    since: Annotated[str | None, typer.Option(
+        help="Only checkpoints sealed at or after this ISO date or time (UTC).")] = None,
+) -> None:
+    """Write checkpoints and their events for offline verification by an auditor."""
+    from datetime import UTC, datetime
+
+    try:
+        start = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        raise typer.BadParameter("expected an ISO date or time", param_hint="--since") \
+            from None
+    if start is not None and start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+
+    async def work(session):  # noqa: ANN001, ANN202
+        from db.audit_export import export
+
+        with output.open("w", encoding="utf-8") as file:
+            return await export(session, file, start, datetime.now(UTC))
+
+    checkpoints, events = asyncio.run(_in_transaction(work))
+    typer.echo(f"exported {checkpoints} checkpoints holding {events} events to {output}")
 
 
 @app.command("export-schema")

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-secret-change-me-000000000000"
@@ -174,6 +174,27 @@ class Settings(BaseSettings):
     #: kept or reused between transactions, and the session limits are not sent at
     #: connection start (pgbouncer refuses them); set them on the role instead (README).
     db_pgbouncer: bool = False
+
+    # -- Documentary record (db.audit, api.sealing, api.audit_keys)
+    #: The key that signs audit checkpoints (Ed25519): a PEM private key, or the base64 of
+    #: its 32-byte seed. Never stored in the database.
+    audit_signing_key: SecretStr | None = None
+    #: ... or a file holding it. With neither, development and test use
+    #: ``var/audit-signing-key.pem`` (created on first use); production seals nothing
+    #: until a key is configured, and `cadre audit verify` reports the unsealed events.
+    audit_signing_key_file: Path | None = None
+    #: Public keys trusted besides the signing key's own (``ed25519:…``): retired keys.
+    audit_trusted_public_keys: list[str] = Field(default_factory=list)
+    #: Seconds between two rounds of the API's background sealer; 0: no background sealer.
+    audit_seal_interval_seconds: float = Field(1.0, ge=0)
+    #: Events per checkpoint at most.
+    audit_seal_batch: int = Field(2000, ge=1, le=10_000)
+    #: `cadre audit verify` reports unsealed events older than this.
+    audit_unsealed_bound_seconds: int = Field(300, ge=1)
+    #: A file outside the database where the sealer notes its newest checkpoint; `verify`
+    #: requires that checkpoint, so removing the newest checkpoints with their events is
+    #: noticed. Unset: ``var/audit-witness.json`` in development and test, none in production.
+    audit_witness_file: Path | None = None
 
 
 @lru_cache

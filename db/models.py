@@ -407,9 +407,12 @@ class UnitEvaluation(Base):
 
 
 class AuditEvent(Base):
-    """One entry of the documentary record (纪实): append-only and hash-chained."""
+    """One entry of the documentary record (纪实): append-only; its hash covers its content
+    (and, for events written before revision 0009, the hash of the event before it).
+    ``checkpoint_id`` is set once, by the sealer, when a checkpoint takes the event in."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_checkpoint", "checkpoint_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -420,11 +423,30 @@ class AuditEvent(Base):
     record_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     previous_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    checkpoint_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class AuditCheckpoint(Base):
+    """A signed batch of audit events, chained to the checkpoint before it (db.audit)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_event_id: Mapped[int] = mapped_column(Integer)
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    events: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
 
 
 class AuditHead(Base):
-    """A single row holding the newest hash; writers lock it so the chain never forks."""
+    """The newest hash of the chain written before revision 0009; read-only since then,
+    kept so that ``verify`` notices the chained events' newest ones deleted."""
 
     __tablename__ = "audit_head"
 

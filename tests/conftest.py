@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from api.app import create_app
 from api.auth import TokenSubject, issue_token
 from api.settings import Settings
+from db.audit_keys import SigningKey, Verifier
 from db.engine import create_engine, create_sessionmaker, is_sqlite
 from db.migrate import upgrade
 
@@ -55,12 +56,19 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # Unlimited: the suite's own request rate is no test of the limits (test_rate_limited_*).
     # No background version poll in the in-process app: it would land in the statement
     # counts of test_sql_statements (the servers of test_policy_freshness poll as shipped).
+    # Nor a background sealer (tests of sealing start their own): a fixed key, so that the
+    # session's checkpoints verify throughout.
+    keys = tmp_path_factory.mktemp("audit-keys")
+    SigningKey.generate().write(keys / "signing.pem")
     return Settings(env="test", database_url=database_url, rate_limit_per_minute=0,
                     partner_rate_limit_per_minute=0, policy_poll_seconds=86400,
+                    audit_seal_interval_seconds=0,
+                    audit_signing_key_file=keys / "signing.pem",
+                    audit_witness_file=keys / "witness.json",
                     ide_assets=Path(__file__).parent.parent / "ide" / "dist")
 
 
@@ -219,3 +227,16 @@ def writes_declared() -> Any:
     violations = list(writes_watch.WATCH.violations)
     writes_watch.WATCH.violations.clear()
     assert not violations, violations
+
+
+@pytest.fixture(scope="session")
+def audit_key(settings: Settings) -> SigningKey:
+    """The session's checkpoint signing key (outside the database, as in production)."""
+    assert settings.audit_signing_key_file is not None
+    return SigningKey.from_text(settings.audit_signing_key_file.read_text())
+
+
+@pytest.fixture(scope="session")
+def signature_ok(audit_key: SigningKey) -> Verifier:
+    """Checks checkpoint signatures against the session's public key only."""
+    return Verifier([audit_key.public])

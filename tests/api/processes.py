@@ -55,8 +55,11 @@ def server(database_url: str, redis_url: str | None = None, workers: int = 1,
     """`cadre serve` with ``workers`` worker processes; yields its /graphql address."""
     port = free_port(SERVER_PORTS)
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    # No background sealer unless asked for: it would sign the session's trail with a key
+    # of its own (tests of sealing start theirs).
     env.update(DATABASE_URL=database_url, CADRE_ENV="development",
-               CADRE_RATE_LIMIT_PER_MINUTE="0", **settings)
+               CADRE_RATE_LIMIT_PER_MINUTE="0", CADRE_AUDIT_SEAL_INTERVAL_SECONDS="0",
+               **settings)
     if redis_url:
         env["REDIS_URL"] = redis_url
     process = subprocess.Popen(

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from api.app import create_app
-from db.audit import verify
+from db.audit import seal_pending, verify
 from db.engine import create_engine, create_sessionmaker
 from tests.api.helpers import errors_by_code, nodes
 from tests.api.test_mutations import CREATE, cadre_input
@@ -45,7 +45,7 @@ TRAIL = """query Trail($filter: AuditEventFilter, $first: Int, $after: String) {
 
 
 @pytest.fixture
-async def trail(database_url: str) -> AsyncIterator[Any]:
+async def trail(database_url: str, audit_key: Any, signature_ok: Any) -> AsyncIterator[Any]:
     """Direct reads of ``audit_events``: ``await trail.newest(2)``, ``await trail.verify()``."""
     engine = create_engine(database_url)
 
@@ -63,8 +63,11 @@ async def trail(database_url: str) -> AsyncIterator[Any]:
             return found[::-1]
 
         async def verify(self) -> Any:
-            async with create_sessionmaker(engine)() as session:
-                return await verify(session, batch_size=7)
+            """Seal what is pending (small batches), then walk the whole trail."""
+            sessions = create_sessionmaker(engine)
+            await seal_pending(sessions, audit_key, batch_size=7)
+            async with sessions() as session:
+                return await verify(session, signature_ok, batch_size=7)
 
     yield Trail()
     await engine.dispose()
@@ -352,19 +355,30 @@ async def test_no_mutation_can_change_the_trail(as_user):
 # --- failures and concurrency ----------------------------------------------------------------
 
 
+REFUSE = {
+    "sqlite": ["CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
+               "BEGIN SELECT RAISE(ABORT, 'audit store refused'); END"],
+    "postgresql": ["CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN RAISE EXCEPTION 'audit store refused'; END $$",
+                   "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
+                   "FOR EACH ROW EXECUTE FUNCTION refuse_audit()"]}
+ALLOW = {"sqlite": ["DROP TRIGGER refuse_audit"],
+         "postgresql": ["DROP TRIGGER refuse_audit ON audit_events",
+                        "DROP FUNCTION refuse_audit()"]}
+
+
 @pytest.fixture
 async def headless(database_url: str) -> AsyncIterator[None]:
-    """The chain head row deleted for the test, put back as it was afterwards."""
+    """The audit store refuses every new event for the test (a trigger), then accepts again."""
     engine = create_engine(database_url)
+    dialect = engine.dialect.name
     async with engine.begin() as connection:
-        head = (await connection.execute(text(
-            "SELECT id, last_event_id, last_hash FROM audit_head"))).one()
-        await connection.execute(text("DELETE FROM audit_head"))
+        for statement in REFUSE[dialect]:
+            await connection.execute(text(statement))
     yield
     async with engine.begin() as connection:
-        await connection.execute(text(
-            "INSERT INTO audit_head (id, last_event_id, last_hash) VALUES (:i, :e, :h)"),
-            {"i": head.id, "e": head.last_event_id, "h": head.last_hash})
+        for statement in ALLOW[dialect]:
+            await connection.execute(text(statement))
     await engine.dispose()
 
 

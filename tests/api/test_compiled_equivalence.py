@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 
 from api.app import GraphQLEndpoint
-from api.auth import TokenUser, load_principal, subject_of
+from api.auth import subject_of
 from api.compiler import RUNS
+from api.principals import Caller
 from api.reads import ReadLog
+from db.queries.users import principal_of_token
 from db.uow import UnitOfWork
 
 ACCOUNTS = ("demo-org", "demo-org-county", "demo-discipline", "demo-cadre", "demo-admin")
@@ -211,7 +213,9 @@ async def test_compiled_and_resolver_paths_answer_alike(served, account, databas
     async with UnitOfWork(endpoint.services.sessions) as uow:
         subject = await subject_of(uow.session, account)
         assert subject is not None
-        principal = await load_principal(uow.session, TokenUser(subject))
+        found = await principal_of_token(uow.session, *subject)
+        assert found is not None
+        principal = Caller(found[0])
     compiled_reads = 0
     planned = RUNS["planned"]
     for query in QUERIES:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from db.audit import verify
+from db.audit import seal_pending, verify
 from db.engine import create_sessionmaker
 from tests.api.helpers import errors_by_code
 from tests.api.test_appeals import OWN
@@ -55,7 +55,7 @@ async def _let_a_year_pass(database, case_id: str, finding_id: str) -> None:
 
 
 async def test_the_procedure_runs_end_to_end_on_an_intact_trail(
-        as_user, database, reviewer, settings):
+        as_user, database, reviewer, settings, audit_key, signature_ok):
     org, admin = as_user("demo-org"), as_user("demo-admin")
 
     # The organization department files the cadre; discipline inspection confirms a finding.
@@ -105,9 +105,11 @@ async def test_the_procedure_runs_end_to_end_on_an_intact_trail(
     assert operations.count("advanceCase") == 4
     assert {"openAdjustmentCase", "fileAppeal", "decideAppeal"} <= set(operations)
     assert (await org(TRAIL, id=case["id"]))["data"]["auditEvents"]["totalCount"] == 0
+    # and once sealed, every event sits in a signed checkpoint
+    await seal_pending(create_sessionmaker(database), audit_key)
     async with create_sessionmaker(database)() as session:
-        outcome = await verify(session)
-    assert outcome.broken is None and outcome.events > 0
+        outcome = await verify(session, signature_ok)
+    assert outcome.broken is None and outcome.events > 0 and outcome.unsealed == 0
 
 
 async def test_nobody_can_change_the_trail_through_the_api(as_user):

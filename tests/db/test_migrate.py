@@ -75,3 +75,58 @@ async def test_three_upgrades_started_at_once_all_succeed_and_reach_head(
         await engine.dispose()
     assert versions == [head]
     assert installed == len(default_policy_files())
+
+
+async def test_the_chain_of_revision_0007_is_sealed_once_on_upgrade(empty_database: str,
+                                                                   tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from db.audit import verify
+    from db.audit_keys import SigningKey, Verifier
+    from db.migrate import upgrade
+    from db.models import AuditCheckpoint, AuditEvent
+    from domain.audit import GENESIS, Event, seal
+
+    # Given the trail as revision 0007's writers left it: three chained events and a head
+    await asyncio.to_thread(upgrade, empty_database, "0007")
+    engine = create_engine(empty_database)
+    previous, start = GENESIS, datetime(2026, 3, 1, tzinfo=UTC)
+    async with engine.begin() as connection:
+        for number in (1, 2, 3):
+            event = Event(at=start + timedelta(hours=number), actor="wang", role="org",
+                          operation="updateCadre", record_type="Cadre", record_ids=[number],
+                          fields=["position"])
+            sealed = seal(previous, event)
+            await connection.execute(text(
+                "INSERT INTO audit_events (at, actor, role, operation, record_type, record_ids,"
+                " fields, previous_hash, hash) VALUES (:at, 'wang', 'org', 'updateCadre', "
+                "'Cadre', CAST(:ids AS json), CAST('[\"position\"]' AS json), :previous, :hash)"),
+                {"at": event.at, "ids": f"[{number}]", "previous": previous, "hash": sealed})
+            previous = sealed
+        await connection.execute(text(
+            "UPDATE audit_head SET last_event_id = 3, last_hash = :hash"), {"hash": previous})
+    key_file = tmp_path / "signing.pem"
+    key = SigningKey.generate()
+    key.write(key_file)
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("CADRE_") and name not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DATABASE_URL=empty_database, CADRE_AUDIT_SIGNING_KEY_FILE=str(key_file))
+
+    # When the release with revision 0009 upgrades it, twice
+    for _ in range(2):
+        result = subprocess.run([str(CADRE), "db", "upgrade"], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stderr
+
+    # Then the three events sit in one signed checkpoint, and the trail verifies
+    try:
+        async with create_sessionmaker(engine)() as session:
+            checkpoints = list(await session.scalars(select(AuditCheckpoint.events)))
+            unsealed = await session.scalar(select(func.count()).select_from(AuditEvent)
+                                            .where(AuditEvent.checkpoint_id.is_(None)))
+            outcome = await verify(session, Verifier([key.public]))
+    finally:
+        await engine.dispose()
+    assert checkpoints == [3] and unsealed == 0
+    assert outcome.broken is None and outcome.events == 3
