@@ -42,6 +42,7 @@ from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.reads import install_read_notes
+from authz.masking import MASKABLE
 
 
 class PlainField(NamedTuple):
@@ -83,7 +84,9 @@ def mark_plain_fields(schema: strawberry.Schema, guards: dict[str, str]) -> int:
         by_name = {convert(f): f for f in definition.fields}
         for field_name, field in graphql_type.fields.items():
             source = by_name.get(field_name)
-            if source is None or source.base_resolver is not None:
+            # A maskable field runs its guard, which answers the masked value when due.
+            if (source is None or source.base_resolver is not None
+                    or f"{type_name}.{field_name}" in MASKABLE):
                 continue
             non_null = isinstance(field.type, GraphQLNonNull)
             inner = field.type.of_type if non_null else field.type

@@ -12,7 +12,7 @@ from api.budgets import Admission, OperationBudgets
 from api.commits import install_savepoints
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
-from api.guard import install_guards
+from api.guard import MaskReport, install_guards
 from api.inputs import install_input_checks
 from api.list_sizes import describe_weights
 from api.resolvers import cases, followups, mutations, policy, queries, tolerance
@@ -74,6 +74,7 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
             ErrorPolicy,
             lambda: OperationBudgets(admission),  # parses, within the caller's budget
             ValidationPolicy,
+            MaskReport,
         ],
     )
     install_input_checks(schema)
