@@ -56,6 +56,11 @@ LIST_SIZES: dict[str, int] = {
     "Query.promotionCandidates": 200,
     "Query.reinstatementCandidates": 100,
     "Query.followUps": 200,
+    # Statistics: an answer holds at most 1,000 cells (more is refused, workflows.statistics).
+    "CadreStatistics.cells": 1000,
+    "FindingStatistics.cells": 1000,
+    "CaseStatistics.cells": 1000,
+    "FollowUpStatistics.cells": 1000,
 }
 
 

@@ -17,6 +17,7 @@ from api.inputs import install_input_checks
 from api.list_sizes import describe_weights
 from api.resolvers import cases, followups, mutations, policy, queries, tolerance
 from api.resolvers.audit import AuditQuery
+from api.resolvers.statistics import StatisticsQuery
 from api.resolvers.tokens import TokenMutation, TokenQuery
 from api.validation import ValidationPolicy
 
@@ -25,7 +26,7 @@ QUERIES: tuple[type, ...] = (queries.Query, cases.CaseQueries,
                              tolerance.ToleranceQuery,
                              followups.FollowUpQuery,
                              AuditQuery, policy.PolicyQueries,
-                             TokenQuery)
+                             TokenQuery, StatisticsQuery)
 MUTATIONS: tuple[type, ...] = (mutations.Mutation, cases.CaseMutations,
                                tolerance.ToleranceMutation,
                                followups.FollowUpMutation, policy.PolicyMutations,

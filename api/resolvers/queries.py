@@ -34,7 +34,7 @@ class CadreFilter:
     search: str | None = text(limits.SEARCH, "Part of a name or a post title.", default=None)
 
 
-def _criteria(info: strawberry.Info, filter: CadreFilter | None) -> cadre_queries.CadreCriteria:
+def criteria_of(info: strawberry.Info, filter: CadreFilter | None) -> cadre_queries.CadreCriteria:
     if filter is None:
         return cadre_queries.CadreCriteria()
     unit_ids = None
@@ -82,7 +82,7 @@ class Query:
             raise InvalidInput(f"first must lie between 0 and {ctx.settings.max_page_size}.",
                                field="first")
         after_id = decode_cursor(after) if after else None
-        criteria = _criteria(info, filter)
+        criteria = criteria_of(info, filter)
         visible = _visible_cadres(info)
         session = ctx.uow.session
         rows = await cadre_queries.page(session, visible, criteria, after_id=after_id,
