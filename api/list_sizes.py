@@ -61,6 +61,10 @@ LIST_SIZES: dict[str, int] = {
     "FindingStatistics.cells": 1000,
     "CaseStatistics.cells": 1000,
     "FollowUpStatistics.cells": 1000,
+    # A policy what-if holds at most 1,000 field lines (more is refused); record lines are
+    # per subject (roles × relations, partner tokens) and record type.
+    "PolicyImpact.fields": 1000,
+    "PolicyImpact.records": 300,
 }
 
 

@@ -17,6 +17,7 @@ from api.inputs import install_input_checks
 from api.list_sizes import describe_weights
 from api.resolvers import cases, followups, mutations, policy, queries, tolerance
 from api.resolvers.audit import AuditQuery
+from api.resolvers.policy_impact import PolicyImpactMutation, PolicyImpactQuery
 from api.resolvers.statistics import StatisticsQuery
 from api.resolvers.tokens import TokenMutation, TokenQuery
 from api.validation import ValidationPolicy
@@ -26,11 +27,11 @@ QUERIES: tuple[type, ...] = (queries.Query, cases.CaseQueries,
                              tolerance.ToleranceQuery,
                              followups.FollowUpQuery,
                              AuditQuery, policy.PolicyQueries,
-                             TokenQuery, StatisticsQuery)
+                             TokenQuery, StatisticsQuery, PolicyImpactQuery)
 MUTATIONS: tuple[type, ...] = (mutations.Mutation, cases.CaseMutations,
                                tolerance.ToleranceMutation,
                                followups.FollowUpMutation, policy.PolicyMutations,
-                               TokenMutation)
+                               TokenMutation, PolicyImpactMutation)
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
 

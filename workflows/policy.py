@@ -11,14 +11,16 @@ from typing import Any
 
 from sqlalchemy import and_, delete, select, update
 
-from authz.policy import ACTIONS, RELATIONS, memory_enforcer
-from authz.scope import Scope, require_write
+from authz.policy import ACTIONS, RELATIONS, memory_enforcer, policy_version
+from authz.scope import Scope, require_read, require_write
 from db import audit
 from db.models import CasbinRule, PolicyState, RoleAssignment, Unit, User
 from db.uow import UnitOfWork
 from domain import duties, limits
 from domain.enums import Role
 from domain.errors import Conflict, InvalidInput, NotFound
+from workflows import policy_impact
+from workflows.policy_impact import Change, Impact
 from workflows.records import flush_unique
 
 PTYPES = {"p": 4, "g": 2, "g2": 2}
@@ -80,6 +82,8 @@ async def add_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
     rule = check_rule(ptype, values)
     if await uow.session.scalar(select(CasbinRule.id).where(_matches(rule))) is not None:
         raise Conflict("The policy already holds this rule.", field="values")
+    report = await _report(uow, scope, [Change(policy_impact.ADD, rule.ptype, rule.values)],
+                           now)
     row = CasbinRule(ptype=rule.ptype, **{f"v{i}": v for i, v in enumerate(rule.values)})
     uow.session.add(row)
     # The unique index settles a race the check above cannot see.
@@ -87,7 +91,7 @@ async def add_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
     version = await _bump_version(uow)
     await audit.record(uow.session, actor=scope.principal, operation="addPolicyRule",
                        record_type="PolicyRule", record_ids=[row.id],
-                       fields=[rule.ptype, *rule.values], at=now)
+                       fields=[rule.ptype, *rule.values, *report], at=now)
     await uow.complete()
     return version
 
@@ -103,13 +107,88 @@ async def remove_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[st
     ids = list(await uow.session.scalars(select(CasbinRule.id).where(_matches(rule))))
     if not ids:
         raise NotFound("The policy holds no such rule.", field="values")
+    report = await _report(uow, scope, [Change(policy_impact.REMOVE, rule.ptype, rule.values)],
+                           now)
     await uow.session.execute(delete(CasbinRule).where(CasbinRule.id.in_(ids)))
     version = await _bump_version(uow)
     await audit.record(uow.session, actor=scope.principal, operation="removePolicyRule",
                        record_type="PolicyRule", record_ids=ids,
-                       fields=[rule.ptype, *rule.values], at=now)
+                       fields=[rule.ptype, *rule.values, *report], at=now)
     await uow.complete()
     return version
+
+
+def check_changes(changes: list[tuple[str, str, list[str]]]) -> list[Change]:
+    """Each ``(ADD | REMOVE, ptype, values)`` checked as `check_rule` checks a rule."""
+    found = []
+    for action, ptype, values in changes:
+        rule = check_rule(ptype, values)
+        found.append(Change(action, rule.ptype, rule.values))
+    return found
+
+
+async def _report(uow: UnitOfWork, scope: Scope, changes: list[Change],
+                  now: datetime) -> list[str]:
+    """The impact of ``changes`` as lines for the audit trail."""
+    version = await policy_version(uow.session)
+    return policy_impact.summary(await policy_impact.compute_impact(
+        uow.session, version, scope.tree, changes, LIFELINE, now))
+
+
+async def preview_changes(uow: UnitOfWork, scope: Scope,
+                          changes: list[tuple[str, str, list[str]]], now: datetime) -> Impact:
+    """What ``changes`` would change, with the version to apply them by (system admin).
+
+    Raises:
+        Forbidden: the caller may not read the policy.
+        InvalidInput, Conflict, NotFound: a malformed change, or one that cannot apply.
+    """
+    require_read(scope, scope.global_grants, ["PolicyRule.values"])
+    checked = check_changes(changes)
+    return await policy_impact.compute_impact(uow.session, await policy_version(uow.session),
+                                              scope.tree, checked, LIFELINE, now)
+
+
+async def apply_changes(uow: UnitOfWork, scope: Scope, changes: list[tuple[str, str, list[str]]],
+                        version: str, now: datetime) -> tuple[int, Impact]:
+    """Apply ``changes`` if ``version`` is the version of their impact on the policy now;
+    returns the new policy version and the impact, which goes on the audit trail.
+
+    Raises:
+        Forbidden: the caller may not write the policy.
+        Conflict: the policy changed since the impact was computed, or the changes differ
+            from those reviewed (``impactVersion``).
+    """
+    require_write(scope, scope.global_grants, ["PolicyRule.values"])
+    checked = check_changes(changes)
+    # Raising the version first takes the policy's lock: concurrent applies go one by one,
+    # and all but the first find the version moved.
+    new_version = await _bump_version(uow)
+    impact = await policy_impact.compute_impact(uow.session, new_version - 1, scope.tree,
+                                                checked, LIFELINE, now)
+    if impact.version != version:
+        raise Conflict("The policy changed since this impact was computed, or the changes "
+                       "differ from it: compute the impact again.", field="impactVersion")
+    ids: list[int] = []
+    for change in checked:
+        rule = Rule(change.ptype, change.values)
+        if change.action == policy_impact.ADD:
+            row = CasbinRule(ptype=rule.ptype,
+                             **{f"v{i}": v for i, v in enumerate(rule.values)})
+            uow.session.add(row)
+            await flush_unique(uow.session, "The policy already holds this rule.", "changes")
+            ids.append(row.id)
+        else:
+            found = list(await uow.session.scalars(select(CasbinRule.id)
+                                                   .where(_matches(rule))))
+            await uow.session.execute(delete(CasbinRule).where(CasbinRule.id.in_(found)))
+            ids.extend(found)
+    await audit.record(uow.session, actor=scope.principal, operation="applyPolicyChanges",
+                       record_type="PolicyRule", record_ids=ids,
+                       fields=[f"{c.action} {', '.join(c.line)}" for c in checked]
+                       + policy_impact.summary(impact), at=now)
+    await uow.complete()
+    return new_version, impact
 
 
 async def _user_and_unit(uow: UnitOfWork, username: str, role: Role,

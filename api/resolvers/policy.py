@@ -176,7 +176,7 @@ class PolicyQueries:
                                  relations=each, allowed=allowed)
 
 
-def _reload_after_commit(info: strawberry.Info, version: int) -> None:
+def reload_after_commit(info: strawberry.Info, version: int) -> None:
     """Reload and announce the policy once the change is committed: the enforcer is
     loaded on another connection, which sees only committed rules."""
     policies = info.context.policies
@@ -191,7 +191,7 @@ class PolicyMutations:
         ctx = info.context
         version = await policy_workflows.add_rule(ctx.uow, ctx.scope, input.ptype,
                                                   input.values, ctx.now)
-        _reload_after_commit(info, version)
+        reload_after_commit(info, version)
         return PolicyChangePayload(version=version)
 
     @strawberry.mutation(description="Remove a policy rule; every server applies it at once.")
@@ -200,7 +200,7 @@ class PolicyMutations:
         ctx = info.context
         version = await policy_workflows.remove_rule(ctx.uow, ctx.scope, input.ptype,
                                                      input.values, ctx.now)
-        _reload_after_commit(info, version)
+        reload_after_commit(info, version)
         return PolicyChangePayload(version=version)
 
     @strawberry.mutation(description="Let a user hold a role over a unit.")

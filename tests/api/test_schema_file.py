@@ -37,7 +37,8 @@ def test_every_guarded_field_is_in_the_policy_catalogue():
 #: payloads, roots), the public catalogues and the unit tree, the caller himself, and
 #: types reachable only through a guarded field (DimensionScores, CadreLabel,
 #: FollowUpCheck, Retraining, OperationBudget, RelationDecision); statistics, whose
-#: dimensions are checked against the policy before any count (authz.statistics). A new type
+#: dimensions are checked against the policy before any count (authz.statistics); the policy
+#: what-if, whose root fields require the admin's policy grants. A new type
 #: must be guarded by policy or added here.
 PUBLIC_TYPES = {
     "Query", "Mutation", "Me", "RoleHolding", "Unit", "PageInfo",
@@ -52,6 +53,7 @@ PUBLIC_TYPES = {
     "RevokeUserTokensPayload",
     "CadreStatistics", "CadreStatisticsCell", "FindingStatistics", "FindingStatisticsCell",
     "CaseStatistics", "CaseStatisticsCell", "FollowUpStatistics", "FollowUpStatisticsCell",
+    "PolicyImpact", "FieldImpact", "RecordImpact", "ApplyPolicyChangesPayload",
 }
 
 
