@@ -19,10 +19,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The documentary record (纪实).", no_args_is_help=True)
+policy_app = typer.Typer(help="The access policy.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(policy_app, name="policy")
 
 
 async def _in_transaction(work):  # noqa: ANN001, ANN202
@@ -191,6 +193,26 @@ def audit_verify(
                    f"{outcome.broken}")
         raise typer.Exit(1)
     typer.echo(f"audit trail intact: {outcome.events} events")
+
+
+@policy_app.command("impact")
+def policy_impact(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+        "Changes, one a line: add|remove, then the rule, e.g. "
+        "`remove, p, org, jurisdiction, cadre:personal, read`."))],
+) -> None:
+    """What the changes in FILE would change, per role and relation and per partner token,
+    with record counts (never values), and the impact version to apply them with."""
+    from api.policy_cli import impact_of_file
+    from domain.errors import DomainError
+    from workflows.policy_impact import summary
+
+    try:
+        impact = asyncio.run(impact_of_file(get_settings().database_url, file))
+    except DomainError as error:
+        _fail(error.message)
+    for line in summary(impact):
+        typer.echo(line)
 
 
 @app.command("export-schema")
