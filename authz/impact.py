@@ -63,9 +63,10 @@ def _token_access(policy: CompiledPolicy, token: Token, field: str) -> tuple[str
 
 def field_changes(before: CompiledPolicy, after: CompiledPolicy,
                   tokens: Iterable[Token] = ()) -> list[FieldChange]:
-    """Every field whose access changes, per role and relation, then per partner token."""
+    """Every field whose access changes, per role and relation (the role ``partner`` as the
+    policy grants it, whatever the scopes), then per partner token (within its scopes)."""
     catalogue = sorted(before.fields | after.fields)
-    roles = sorted((before.roles | after.roles) - {PARTNER_ROLE})
+    roles = sorted(before.roles | after.roles)
     found = []
     for role in roles:
         for relation in RELATIONS:

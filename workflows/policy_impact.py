@@ -19,7 +19,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.compiled import CompiledPolicy, compile_policy
-from authz.impact import FieldChange, Subject, Token, field_changes, visibility_changes
+from authz.impact import (
+    PARTNER_ROLE,
+    FieldChange,
+    Subject,
+    Token,
+    field_changes,
+    visibility_changes,
+)
 from authz.policy import memory_enforcer
 from authz.scope import UnitTree
 from db.models import (
@@ -129,11 +136,15 @@ async def _tokens(session: AsyncSession, now: datetime) -> list[tuple[Token, Par
 async def _cadre_condition(session: AsyncSession, subject: Subject, tree: UnitTree,
                            tokens: dict[int, PartnerToken]) -> Any:
     """SQL condition on cadres a subject reaches, or None when it reaches none."""
-    if subject.token_id is not None:
-        token = tokens[subject.token_id]
+    if subject.role == PARTNER_ROLE:
+        if subject.relation != "scope":
+            return None
+        # One token, or (for the role) every active token.
         units: set[int] = set()
-        for unit_id in token.unit_ids:
-            units |= tree.subtree(unit_id) if token.include_subunits else {unit_id}
+        for token in ([tokens[subject.token_id]] if subject.token_id is not None
+                      else tokens.values()):
+            for unit_id in token.unit_ids:
+                units |= tree.subtree(unit_id) if token.include_subunits else {unit_id}
         return Cadre.unit_id.in_(sorted(units)) if units else None
     try:
         role = Role(subject.role)

@@ -57,6 +57,9 @@ async def test_removing_the_partner_read_of_basics_hides_cadres_from_each_token(
     hidden = [r for r in impact["records"] if r["partnerTokenId"] and r["type"] == "Cadre"]
     assert hidden and all(r["becomeHidden"] > 0 and r["becomeVisible"] == 0 for r in hidden)
     assert all(f["after"] == "DENIED" for f in impact["fields"] if f["partnerTokenId"])
+    [role] = [r for r in impact["records"] if r["role"] == "partner"
+              and not r["partnerTokenId"] and r["type"] == "Cadre"]
+    assert role["becomeHidden"] >= max(r["becomeHidden"] for r in hidden)
 
 
 async def test_a_reviewed_change_applies_with_its_version_and_shows_the_masked_phone(as_user):

@@ -29,8 +29,10 @@ def test_a_partner_token_loses_only_what_its_scopes_named():
     after = _after(["p", "partner", "scope", "evaluation:grade", "read"])
     grades, basics = Token(1, frozenset({"evaluation:grade"})), Token(2, frozenset({"cadre:basic"}))
     changes = field_changes(BEFORE, after, [grades, basics])
-    assert {c.subject.token_id for c in changes} == {1}
-    assert visibility_changes(changes) == {(Subject("partner", "scope", 1), "Evaluation"): -1}
+    # The role as the policy grants it, then the one token whose scopes named the group.
+    assert {c.subject.token_id for c in changes} == {None, 1}
+    assert visibility_changes(changes) == {(Subject("partner", "scope"), "Evaluation"): -1,
+                                           (Subject("partner", "scope", 1), "Evaluation"): -1}
 
 
 def test_write_grants_are_reported_with_the_read_state_unchanged():
