@@ -84,3 +84,17 @@ async def test_without_read_or_mask_the_phone_is_forbidden(as_user, discipline_m
     assert {e["extensions"]["field"] for e in errors_by_code(body, "FORBIDDEN")} >= {
         "Cadre.phone", "Cadre.idNumber"}
     assert "masked" not in (body.get("extensions") or {})
+
+
+def test_maskable_fields_are_never_read_as_plain_attributes():
+    # The short execution path reads plain fields without their resolver: a maskable field
+    # must run its guard there too, which is what answers the masked value.
+    from api.execution import PLAIN
+    from api.schema import build_schema
+    from authz.masking import MASKABLE
+
+    schema = build_schema()._schema
+    for type_field in MASKABLE:
+        type_name, field_name = type_field.split(".")
+        field = schema.type_map[type_name].fields[field_name]  # type: ignore[attr-defined]
+        assert PLAIN not in (field.extensions or {})
