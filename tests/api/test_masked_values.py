@@ -1,6 +1,7 @@
 """Masked values by policy: a role granted ``mask`` instead of ``read`` sees the masked
 string, the answer's ``extensions.masked`` says so, and the read is audited."""
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -40,7 +41,7 @@ async def _newest_read(database_url: str) -> tuple[str, list[str]]:
                 "ORDER BY id DESC LIMIT 1"))).one()
     finally:
         await engine.dispose()
-    fields = row[1] if isinstance(row[1], list) else __import__("json").loads(row[1])
+    fields = row[1] if isinstance(row[1], list) else json.loads(row[1])
     return row[0], fields
 
 
