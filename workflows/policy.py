@@ -82,13 +82,13 @@ async def add_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
     rule = check_rule(ptype, values)
     if await uow.session.scalar(select(CasbinRule.id).where(_matches(rule))) is not None:
         raise Conflict("The policy already holds this rule.", field="values")
-    report = await _report(uow, scope, [Change(policy_impact.ADD, rule.ptype, rule.values)],
-                           now)
     row = CasbinRule(ptype=rule.ptype, **{f"v{i}": v for i, v in enumerate(rule.values)})
     uow.session.add(row)
     # The unique index settles a race the check above cannot see.
     await flush_unique(uow.session, "The policy already holds this rule.", "values")
     version = await _bump_version(uow)
+    report = await _report(uow, scope, Change(policy_impact.ADD, rule.ptype, rule.values),
+                           version - 1, now)
     await audit.record(uow.session, actor=scope.principal, operation="addPolicyRule",
                        record_type="PolicyRule", record_ids=[row.id],
                        fields=[rule.ptype, *rule.values, *report], at=now)
@@ -107,10 +107,10 @@ async def remove_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[st
     ids = list(await uow.session.scalars(select(CasbinRule.id).where(_matches(rule))))
     if not ids:
         raise NotFound("The policy holds no such rule.", field="values")
-    report = await _report(uow, scope, [Change(policy_impact.REMOVE, rule.ptype, rule.values)],
-                           now)
     await uow.session.execute(delete(CasbinRule).where(CasbinRule.id.in_(ids)))
     version = await _bump_version(uow)
+    report = await _report(uow, scope, Change(policy_impact.REMOVE, rule.ptype, rule.values),
+                           version - 1, now)
     await audit.record(uow.session, actor=scope.principal, operation="removePolicyRule",
                        record_type="PolicyRule", record_ids=ids,
                        fields=[rule.ptype, *rule.values, *report], at=now)
@@ -127,12 +127,18 @@ def check_changes(changes: list[tuple[str, str, list[str]]]) -> list[Change]:
     return found
 
 
-async def _report(uow: UnitOfWork, scope: Scope, changes: list[Change],
+async def _report(uow: UnitOfWork, scope: Scope, change: Change, version: int,
                   now: datetime) -> list[str]:
-    """The impact of ``changes`` as lines for the audit trail."""
-    version = await policy_version(uow.session)
+    """The impact of ``change``, already written in this transaction, as lines for the
+    audit trail. Computed after the write, so the unique index has settled a race first: the
+    policy before is the one read now, with the change undone."""
+    lines = await policy_impact.policy_lines(uow.session)
+    if change.action == policy_impact.ADD:
+        lines.remove(change.line)
+    else:
+        lines.append(change.line)
     return policy_impact.summary(await policy_impact.compute_impact(
-        uow.session, version, scope.tree, changes, LIFELINE, now))
+        uow.session, version, scope.tree, [change], LIFELINE, now, lines=lines))
 
 
 async def preview_changes(uow: UnitOfWork, scope: Scope,

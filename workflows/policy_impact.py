@@ -184,8 +184,8 @@ async def _reach(session: AsyncSession, subject: Subject, type_name: str, tree: 
 
 async def compute_impact(session: AsyncSession, policy_version: int, tree: UnitTree,
                          changes: Sequence[Change], lifeline: tuple[str, ...],
-                         now: datetime) -> Impact:
-    """The impact of ``changes`` on the policy in the database.
+                         now: datetime, lines: list[list[str]] | None = None) -> Impact:
+    """The impact of ``changes`` on the policy in the database (or on ``lines``).
 
     Raises:
         InvalidInput: no change, or a report longer than `MAX_FIELD_CHANGES` lines.
@@ -193,7 +193,8 @@ async def compute_impact(session: AsyncSession, policy_version: int, tree: UnitT
     """
     if not changes:
         raise InvalidInput("Give at least one change.", field="changes")
-    lines = await policy_lines(session)
+    if lines is None:
+        lines = await policy_lines(session)
     after = changed_lines(lines, changes, lifeline)
     tokens = await _tokens(session, now)
     fields = field_changes(_compiled(lines, policy_version), _compiled(after, policy_version),
