@@ -21,11 +21,13 @@ token_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The documentary record (纪实).", no_args_is_help=True)
 partner_app = typer.Typer(help="Partner agencies' persisted operations.",
                           no_args_is_help=True)
+policy_app = typer.Typer(help="The access policy.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(partner_app, name="partner")
+app.add_typer(policy_app, name="policy")
 
 
 async def _in_transaction(work):  # noqa: ANN001, ANN202
@@ -352,6 +354,26 @@ def audit_export(
 
     checkpoints, events = asyncio.run(_in_transaction(work))
     typer.echo(f"exported {checkpoints} checkpoints holding {events} events to {output}")
+
+
+@policy_app.command("impact")
+def policy_impact(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+        "Changes, one a line: add|remove, then the rule, e.g. "
+        "`remove, p, org, jurisdiction, cadre:personal, read`."))],
+) -> None:
+    """What the changes in FILE would change, per role and relation and per partner token,
+    with record counts (never values), and the impact version to apply them with."""
+    from api.policy_cli import impact_of_file
+    from db.queries.policy_impact import summary
+    from domain.errors import DomainError
+
+    try:
+        impact = asyncio.run(impact_of_file(get_settings().database_url, file))
+    except DomainError as error:
+        _fail(error.message)
+    for line in summary(impact):
+        typer.echo(line)
 
 
 @app.command("export-schema")

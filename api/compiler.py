@@ -73,6 +73,7 @@ from api.list_sizes import DEFAULT_PAGE
 from api.paging import decode_cursor, encode_cursor
 from api.resolvers.ids import decode_id
 from authz.compiled import Grant
+from authz.masking import MASKABLE
 from authz.scope import NO_GRANTS, SELF, Scope
 from db.models import Cadre, CadreLabel, CadreTypeLabel, Evaluation, Finding, NegativeListItem
 from db.models import Unit as UnitRow
@@ -302,15 +303,24 @@ class _Classes:
                     else_=len(self.combos) - 1)
 
     def cadre_denied(self, type_field: str) -> frozenset[int]:
-        return frozenset(i for i, (grants, _, _) in enumerate(self.combos)
-                         if type_field not in self.scope.readable(grants))
+        return _unmasked(type_field, frozenset(
+            i for i, (grants, _, _) in enumerate(self.combos)
+            if type_field not in self.scope.readable(grants)))
 
     def evaluation_denied(self, type_field: str) -> frozenset[int]:
-        return frozenset(
+        return _unmasked(type_field, frozenset(
             2 * i + finalised for i, (grants, _, _) in enumerate(self.combos)
             for finalised in (0, 1)
             if type_field not in self.scope.readable(
-                self.scope.evaluation_grants(grants, bool(finalised))))
+                self.scope.evaluation_grants(grants, bool(finalised)))))
+
+
+def _unmasked(type_field: str, denied: frozenset[int]) -> frozenset[int]:
+    """``denied``, unless a maskable field is not read whole everywhere: its guard then
+    decides between the masked value and a denial, on the resolver path."""
+    if denied and type_field in MASKABLE:
+        raise Unsupported
+    return denied
 
 
 # -- the plan ------------------------------------------------------------------------------

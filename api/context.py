@@ -8,7 +8,7 @@ from functools import cached_property
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
-from api.guard import Denials
+from api.guard import Denials, MaskLog
 from api.loaders import Loaders
 from api.policy_sync import LoadedPolicy, PolicyService
 from api.reads import ReadLog
@@ -34,6 +34,8 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: Audited values the answer returned, recorded at the end of the operation.
     reads: ReadLog = field(default_factory=ReadLog)
+    #: Fields answered masked (`authz.masking`), reported in ``extensions.masked``.
+    masks: MaskLog = field(default_factory=MaskLog)
     #: The request deadline; the commit point holds it off (`api.commits`).
     deadline: asyncio.Timeout | None = None
 

@@ -43,6 +43,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from api.compiler import Unsupported, run_query
 from api.field_plan import FieldPlan
 from api.reads import install_read_notes
+from authz.masking import MASKABLE
 
 
 class PlainField(NamedTuple):
@@ -75,7 +76,8 @@ def mark_plain_fields(schema: strawberry.Schema, plan: FieldPlan) -> int:
     install_read_notes(schema, plan)
     marked = 0
     for type_field, spec in plan.items():
-        if spec.attribute is None:
+        # A maskable field runs its guard, which answers the masked value when due.
+        if spec.attribute is None or type_field in MASKABLE:
             continue
         type_name, field_name = type_field.split(".", 1)
         field = schema._schema.type_map[type_name].fields[field_name]  # type: ignore[attr-defined]

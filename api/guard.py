@@ -7,6 +7,11 @@ and is recorded in the request's `Denials`, which become FORBIDDEN errors at
 the end of the operation: one per value, or, when the field is denied on every
 record for this caller, one per selection with the count of values it hid.
 No exception is raised per denied value.
+
+A field with a masking rule (`authz.masking`) that the caller may not read but is
+granted ``mask`` on answers its masked value instead, noted in the request's `MaskLog`
+(reported in the answer's ``extensions.masked``). Such fields always run their guard,
+on either execution path: they are never read as plain attributes.
 """
 
 from collections.abc import Callable
@@ -15,11 +20,15 @@ from typing import Any
 import strawberry
 from graphql import FieldNode, GraphQLError, GraphQLObjectType, GraphQLResolveInfo
 from graphql.pyutils import Path
+from strawberry.extensions import SchemaExtension
 
 from api.field_plan import GUARDED_TYPES, UNGUARDED_FIELDS, FieldPlan
 from authz.explain import NOT_GRANTED
+from authz.masking import MASK_RULES
+from authz.scope import NO_GRANTS
 
-__all__ = ["GUARDED_TYPES", "UNGUARDED_FIELDS", "Denials", "install_guards"]
+__all__ = ["GUARDED_TYPES", "UNGUARDED_FIELDS", "Denials", "MaskLog", "MaskReport",
+           "install_guards"]
 
 
 class Denials:
@@ -64,6 +73,53 @@ class Denials:
         return found
 
 
+class MaskLog:
+    """The masked fields one operation answered, counted per ``Type.field``."""
+
+    __slots__ = ("_counts",)
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+    def note(self, type_field: str) -> None:
+        self._counts[type_field] = self._counts.get(type_field, 0) + 1
+
+    def clear(self) -> None:
+        self._counts.clear()
+
+    def report(self) -> list[dict[str, Any]]:
+        """``[{"field": "Cadre.phone", "count": 3}, …]`` in field order (empty: none)."""
+        return [{"field": name, "count": count} for name, count in sorted(self._counts.items())]
+
+
+class MaskReport(SchemaExtension):
+    """Adds ``extensions.masked`` to an answer that holds masked values."""
+
+    def get_results(self) -> dict[str, Any]:
+        masks = getattr(self.execution_context.context, "masks", None)
+        report = masks.report() if masks is not None else []
+        return {"masked": report} if report else {}
+
+
+def _guarded_or_masked(type_field: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
+    mask = MASK_RULES[type_field]
+
+    def resolve_or_mask(root: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        if type_field in root.allowed:
+            return resolve(root, info, **kwargs)
+        context = info.context
+        if type_field in context.scope.masked(getattr(root, "grants", NO_GRANTS)):
+            value = resolve(root, info, **kwargs)
+            if value is None:
+                return None
+            context.masks.note(type_field)
+            return mask(value)
+        context.denials.add(type_field, info.path, info.field_nodes[0])
+        return None
+
+    return resolve_or_mask
+
+
 def _guarded(type_field: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
     def resolve_if_allowed(root: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
         if type_field in root.allowed:
@@ -96,6 +152,7 @@ def install_guards(schema: strawberry.Schema, plan: FieldPlan) -> dict[str, str]
         field = graphql_type.fields[field_name]
         attribute = plan[type_field].attribute
         resolve = field.resolve if attribute is None else _attribute(attribute)
-        field.resolve = _guarded(guard, resolve)
+        wrap = _guarded_or_masked if type_field in MASK_RULES else _guarded
+        field.resolve = wrap(guard, resolve)
         guarded[type_field] = guard
     return guarded

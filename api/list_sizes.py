@@ -61,6 +61,15 @@ LIST_SIZES: dict[str, int] = {
     "Query.promotionCandidates": 200,
     "Query.reinstatementCandidates": 100,
     "Query.followUps": 200,
+    # Statistics: an answer holds at most 1,000 cells (more is refused, db.queries.statistics).
+    "CadreStatistics.cells": 1000,
+    "FindingStatistics.cells": 1000,
+    "CaseStatistics.cells": 1000,
+    "FollowUpStatistics.cells": 1000,
+    # A policy what-if holds at most 1,000 field lines (more is refused); record lines are
+    # per subject (roles × relations, partner tokens) and record type.
+    "PolicyImpact.fields": 1000,
+    "PolicyImpact.records": 300,
 }
 
 

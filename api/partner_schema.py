@@ -27,9 +27,12 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from api.schema_views import filter_schema, readable_view, role_readable
 from authz.compiled import CompiledPolicy
 from authz.scope import partner_readable
+from authz.statistics import STATISTICS_SCOPES
 
 #: Root query fields a partner view offers (when the types they return survive).
 PARTNER_ROOT_FIELDS = frozenset({"cadres", "cadre", "units", "unit"})
+#: ... and to a token with a statistics scope (`authz.statistics`).
+STATISTICS_ROOT_FIELDS = frozenset({"cadreStatistics"})
 #: Operations longer than this are refused unparsed (a partner never needs one).
 MAX_TOKENS = 5000
 
@@ -90,8 +93,10 @@ def partner_view(schema: GraphQLSchema, policy: CompiledPolicy,
                  scopes: frozenset[str]) -> GraphQLSchema:
     """The view of ``schema`` for a partner token with ``scopes`` under ``policy``."""
     readable = partner_readable(policy, scopes)
+    roots = PARTNER_ROOT_FIELDS | (STATISTICS_ROOT_FIELDS if scopes & STATISTICS_SCOPES.keys()
+                                   else frozenset())
     return filter_schema(schema, readable_view(readable, policy.fields),
-                         roots=PARTNER_ROOT_FIELDS, mutations=False)
+                         roots=roots, mutations=False)
 
 
 def partner_schema(full: strawberry.Schema, policy: CompiledPolicy,

@@ -13,11 +13,13 @@ from api.commits import install_savepoints
 from api.errors import ErrorPolicy, log_errors
 from api.execution import CompiledExecutionContext, mark_plain_fields
 from api.field_plan import build_field_plan
-from api.guard import install_guards
+from api.guard import MaskReport, install_guards
 from api.inputs import install_input_checks
 from api.list_sizes import describe_weights
 from api.resolvers import cases, followups, mutations, policy, queries, tolerance
 from api.resolvers.audit import AuditQuery
+from api.resolvers.policy_impact import PolicyImpactMutation, PolicyImpactQuery
+from api.resolvers.statistics import StatisticsQuery
 from api.resolvers.tokens import TokenMutation, TokenQuery
 from api.validation import ValidationPolicy
 
@@ -26,11 +28,11 @@ QUERIES: tuple[type, ...] = (queries.Query, cases.CaseQueries,
                              tolerance.ToleranceQuery,
                              followups.FollowUpQuery,
                              AuditQuery, policy.PolicyQueries,
-                             TokenQuery)
+                             TokenQuery, StatisticsQuery, PolicyImpactQuery)
 MUTATIONS: tuple[type, ...] = (mutations.Mutation, cases.CaseMutations,
                                tolerance.ToleranceMutation,
                                followups.FollowUpMutation, policy.PolicyMutations,
-                               TokenMutation)
+                               TokenMutation, PolicyImpactMutation)
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
 
@@ -75,6 +77,7 @@ def build_schema(*, guarded: bool = True, compiled: bool = True) -> strawberry.S
             ErrorPolicy,
             lambda: OperationBudgets(admission),  # parses, within the caller's budget
             ValidationPolicy,
+            MaskReport,
         ],
     )
     install_input_checks(schema)

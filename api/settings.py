@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     #: off: on the resolver path (the equivalence test compares the two).
     sql_plans: bool = True
     max_page_size: int = 100
+    #: Statistics for partner tokens: cells counting fewer records are suppressed, and
+    #: every count is given in steps of it (domain.statistics).
+    statistics_min_group_size: int = Field(5, ge=2, le=1000)
     #: Rule 5: years without promotion after an adjustment (影响期), counted from APPOINTMENT.
     cooling_off_years_removal: int = Field(1, ge=0, le=50)
     cooling_off_years_demotion: int = Field(2, ge=0, le=50)

@@ -106,6 +106,8 @@ WRITES: dict[str, Write] = _all([
           columns={"casbin_rule": _cols("ptype", "v0", "v1", "v2", "v3", "v4", "v5")}),
     Write("removePolicyRule", "PolicyRule", "casbin_rule", {"values": "values"},
           columns={"casbin_rule": _cols("ptype", "v0", "v1", "v2", "v3", "v4", "v5")}),
+    Write("applyPolicyChanges", "PolicyRule", "casbin_rule", {"values": "values"},
+          columns={"casbin_rule": _cols("ptype", "v0", "v1", "v2", "v3", "v4", "v5")}),
     Write("assignRole", "UserAccount", "users", {"roles": "roles"},
           columns={"role_assignments": _cols("user_id", "role", "unit_id")}),
     Write("revokeRole", "UserAccount", "users", {"roles": "roles"},

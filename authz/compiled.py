@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from authz.masking import MASKABLE
 from authz.policy import ACTIONS, RELATIONS
 
 #: A role held in a relation to a record, e.g. ("org", "jurisdiction").
@@ -42,6 +43,12 @@ class CompiledPolicy:
             )
             self._memo[key] = found
         return found
+
+    def masked_for(self, grants: frozenset[Grant]) -> frozenset[str]:
+        """The fields ``grants`` show masked: granted ``mask``, with a masking rule, and not
+        readable (read wins over mask)."""
+        return ((self.fields_for(grants, "mask") & MASKABLE)
+                - self.fields_for(grants, "read"))
 
     def fields_in_groups(self, names: frozenset[str]) -> frozenset[str]:
         """The fields of the field groups ``names`` (unknown names contribute none)."""

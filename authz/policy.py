@@ -10,7 +10,8 @@ DEFAULT_POLICY_DIR = Path(__file__).with_name("policies")
 
 #: Relations a caller can stand in to a record (the `rel` of a request).
 RELATIONS = ("jurisdiction", "self", "self_finalised", "system", "scope")
-ACTIONS = ("read", "write")
+#: ``mask``: the value through its masking rule (`authz.masking`) instead of itself.
+ACTIONS = ("read", "write", "mask")
 
 
 def _read_lines(path: Path) -> list[list[str]]:

@@ -86,6 +86,10 @@ class Scope:
     def writable(self, grants: frozenset[Grant]) -> frozenset[str]:
         return self.policy.fields_for(grants, "write")
 
+    def masked(self, grants: frozenset[Grant]) -> frozenset[str]:
+        """Fields shown through their masking rule under ``grants`` (`authz.masking`)."""
+        return self.policy.masked_for(grants)
+
     # -- whole-request facts ----------------------------------------------------------
     def possible_grants(self) -> list[frozenset[Grant]]:
         """Every grant set a record can carry for this principal."""
@@ -186,6 +190,10 @@ class PartnerScope(Scope):
         return found
 
     def writable(self, grants: frozenset[Grant]) -> frozenset[str]:
+        return NO_FIELDS
+
+    def masked(self, grants: frozenset[Grant]) -> frozenset[str]:
+        # A token reads what its scopes name, whole: no policy line masks for it.
         return NO_FIELDS
 
 

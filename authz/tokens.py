@@ -18,6 +18,9 @@ from domain.manifests import is_operation_id
 PARTNER_SCOPES: dict[str, str] = {
     "cadre:basic": "Cadre basics: name, gender, unit, post, rank, leadership role, status.",
     "evaluation:grade": "Annual and periodic evaluations: year, period and grade.",
+    "statistics:grades": "Counts of cadres and of their evaluations by unit, leadership role, "
+                         "rank, status, year, period and grade (cadreStatistics), small "
+                         "cells suppressed; no rows.",
 }
 
 #: Every partner secret starts with this, so a leaked one is recognisable (secret scanners)

@@ -12,6 +12,8 @@ from authz.policy import ACTIONS, RELATIONS, memory_enforcer
 from authz.scope import Scope
 from db import policy_store
 from db.models import CasbinRule, RoleAssignment
+from db.queries import policy_impact
+from db.queries.policy_impact import Change, Impact
 from db.repositories import units, users
 from db.repositories.records import flush_unique
 from db.uow import UnitOfWork
@@ -70,7 +72,9 @@ async def add_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[str],
     # The unique index settles a race the check above cannot see.
     await flush_unique(uow.session, "The policy already holds this rule.", "values")
     version = await policy_store.raise_version(uow.session)
-    await uow.complete([row.id], at=now, listed=[rule.ptype, *rule.values])
+    report = await _report(uow, scope, Change(policy_impact.ADD, rule.ptype, rule.values),
+                           version - 1, now)
+    await uow.complete([row.id], at=now, listed=[rule.ptype, *rule.values, *report])
     return version
 
 
@@ -87,8 +91,84 @@ async def remove_rule(uow: UnitOfWork, scope: Scope, ptype: str, values: list[st
         raise NotFound("The policy holds no such rule.", field="values")
     await policy_store.remove_rules(uow.session, ids)
     version = await policy_store.raise_version(uow.session)
-    await uow.complete(ids, at=now, listed=[rule.ptype, *rule.values])
+    report = await _report(uow, scope, Change(policy_impact.REMOVE, rule.ptype, rule.values),
+                           version - 1, now)
+    await uow.complete(ids, at=now, listed=[rule.ptype, *rule.values, *report])
     return version
+
+
+def check_changes(changes: list[tuple[str, str, list[str]]]) -> list[Change]:
+    """Each ``(ADD | REMOVE, ptype, values)`` checked as `check_rule` checks a rule."""
+    found = []
+    for action, ptype, values in changes:
+        rule = check_rule(ptype, values)
+        found.append(Change(action, rule.ptype, rule.values))
+    return found
+
+
+async def _report(uow: UnitOfWork, scope: Scope, change: Change, version: int,
+                  now: datetime) -> list[str]:
+    """The impact of ``change``, already written in this transaction, as lines for the
+    audit trail. Computed after the write, so the unique index has settled a race first: the
+    policy before is the one read now, with the change undone."""
+    lines = await policy_impact.policy_lines(uow.session)
+    if change.action == policy_impact.ADD:
+        lines.remove(change.line)
+    else:
+        lines.append(change.line)
+    return policy_impact.summary(await policy_impact.compute_impact(
+        uow.session, version, scope.tree, [change], LIFELINE, now, lines=lines))
+
+
+async def preview_changes(uow: UnitOfWork, scope: Scope,
+                          changes: list[tuple[str, str, list[str]]], now: datetime) -> Impact:
+    """What ``changes`` would change, with the version to apply them by; the caller has
+    checked that he may read the policy.
+
+    Raises:
+        InvalidInput, Conflict, NotFound: a malformed change, or one that cannot apply.
+    """
+    checked = check_changes(changes)
+    return await policy_impact.compute_impact(
+        uow.session, await policy_store.policy_version(uow.session), scope.tree, checked,
+        LIFELINE, now)
+
+
+async def apply_changes(uow: UnitOfWork, scope: Scope, changes: list[tuple[str, str, list[str]]],
+                        version: str, now: datetime) -> tuple[int, Impact]:
+    """Apply ``changes`` if ``version`` is the version of their impact on the policy now;
+    returns the new policy version and the impact, which goes on the audit trail.
+
+    Raises:
+        Forbidden: the caller may not write the policy.
+        Conflict: the policy changed since the impact was computed, or the changes differ
+            from those reviewed (``impactVersion``).
+    """
+    uow.authorize(scope, scope.global_grants, ["values"])
+    checked = check_changes(changes)
+    # Raising the version first takes the policy's lock: concurrent applies go one by one,
+    # and all but the first find the version moved.
+    new_version = await policy_store.raise_version(uow.session)
+    impact = await policy_impact.compute_impact(uow.session, new_version - 1, scope.tree,
+                                                checked, LIFELINE, now)
+    if impact.version != version:
+        raise Conflict("The policy changed since this impact was computed, or the changes "
+                       "differ from it: compute the impact again.", field="impactVersion")
+    ids: list[int] = []
+    for change in checked:
+        if change.action == policy_impact.ADD:
+            row = CasbinRule(ptype=change.ptype,
+                             **{f"v{i}": v for i, v in enumerate(change.values)})
+            uow.session.add(row)
+            await flush_unique(uow.session, "The policy already holds this rule.", "changes")
+            ids.append(row.id)
+        else:
+            found = await policy_store.rule_ids(uow.session, change.ptype, change.values)
+            await policy_store.remove_rules(uow.session, found)
+            ids.extend(found)
+    await uow.complete(ids, at=now, listed=[f"{c.action} {', '.join(c.line)}" for c in checked]
+                       + policy_impact.summary(impact))
+    return new_version, impact
 
 
 async def _user_and_unit(uow: UnitOfWork, username: str, role: Role,

@@ -11,6 +11,7 @@ from api.resolvers.ids import decode_id
 from api.types.cadres import Allowed
 from authz.compiled import Grant
 from authz.explain import explain, explain_each
+from authz.policy import ACTIONS
 from authz.scope import PartnerScope, Scope, require_read
 from db.models import Cadre, CasbinRule
 from db.queries import records
@@ -151,13 +152,14 @@ class PolicyQueries:
             field: Annotated[str, text_argument(limits.IDENTIFIER,
                                                 "One of its fields, e.g. idNumber.")],
             record_id: strawberry.ID | None = None,
-            action: Annotated[str, text_argument(limits.IDENTIFIER, "read or write.")] = "read"
+            action: Annotated[str, text_argument(limits.IDENTIFIER,
+                                                 "read, write or mask.")] = "read"
             ) -> AccessExplanation:
         ctx = info.context
         allowed = require_read(ctx.scope, ctx.scope.global_grants,
                                ["AccessExplanation.granted"])
-        if action not in ("read", "write"):
-            raise InvalidInput("action is read or write.", field="action")
+        if action not in ACTIONS:
+            raise InvalidInput("action is read, write or mask.", field="action")
         scope = await _scope_of(info, principal)
         record = decode_id(record_id, "recordId") if record_id is not None else None
         grants = await _grants_of(info, scope, type, record)
@@ -176,7 +178,7 @@ class PolicyQueries:
                                  relations=each, allowed=allowed)
 
 
-def _reload_after_commit(info: strawberry.Info, version: int) -> None:
+def reload_after_commit(info: strawberry.Info, version: int) -> None:
     """Reload and announce the policy once the change is committed: the enforcer is
     loaded on another connection, which sees only committed rules."""
     policies = info.context.policies
@@ -191,7 +193,7 @@ class PolicyMutations:
         ctx = info.context
         version = await policy_workflows.add_rule(ctx.uow, ctx.scope, input.ptype,
                                                   input.values, ctx.now)
-        _reload_after_commit(info, version)
+        reload_after_commit(info, version)
         return PolicyChangePayload(version=version)
 
     @strawberry.mutation(description="Remove a policy rule; every server applies it at once.")
@@ -200,7 +202,7 @@ class PolicyMutations:
         ctx = info.context
         version = await policy_workflows.remove_rule(ctx.uow, ctx.scope, input.ptype,
                                                      input.values, ctx.now)
-        _reload_after_commit(info, version)
+        reload_after_commit(info, version)
         return PolicyChangePayload(version=version)
 
     @strawberry.mutation(description="Let a user hold a role over a unit.")

@@ -33,7 +33,7 @@ class CadreFilter:
     search: str | None = text(limits.SEARCH, "Part of a name or a post title.", default=None)
 
 
-def _criteria(info: strawberry.Info, filter: CadreFilter | None) -> cadre_queries.CadreCriteria:
+def criteria_of(info: strawberry.Info, filter: CadreFilter | None) -> cadre_queries.CadreCriteria:
     if filter is None:
         return cadre_queries.CadreCriteria()
     unit_ids = None
@@ -83,7 +83,7 @@ class Query:
         ctx = info.context
         request = page_request(first=first, after=after, last=last, before=before,
                                max_page_size=ctx.settings.max_page_size)
-        criteria = _criteria(info, filter)
+        criteria = criteria_of(info, filter)
         visible = _visible_cadres(info)
         session = ctx.uow.session
         rows = await cadre_queries.page(session, visible, criteria, after_id=request.after_id,

@@ -58,6 +58,11 @@ def _where(query: Select, visible: ColumnElement[bool], criteria: CadreCriteria)
     return query
 
 
+def filtered(query: Select, visible: ColumnElement[bool], criteria: CadreCriteria) -> Select:
+    """``query`` (over cadres, or joined to them) restricted to ``visible`` and ``criteria``."""
+    return _where(query, visible, criteria)
+
+
 async def page(session: AsyncSession, visible: ColumnElement[bool], criteria: CadreCriteria,
                *, after_id: int | None, limit: int, before_id: int | None = None,
                backward: bool = False) -> Sequence[Row]:

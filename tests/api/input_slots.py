@@ -87,7 +87,8 @@ def _value(type_: GraphQLInputType, target: tuple[str, ...] | None, chosen: Any,
     if isinstance(type_, GraphQLList):
         if target == () and whole_list:
             return chosen
-        return [_value(type_.of_type, target, chosen)] if target is not None else []
+        return ([_value(type_.of_type, target, chosen, whole_list)] if target is not None
+                else [])
     if target == ():
         return chosen
     if isinstance(type_, GraphQLInputObjectType):

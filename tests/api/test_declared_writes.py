@@ -60,6 +60,7 @@ PINNED: dict[str, tuple[str, frozenset[str] | None]] = {
     "recordUnitEvaluation": ("UnitEvaluation", frozenset({"year", "grade"})),
     "addPolicyRule": ("PolicyRule", None),
     "removePolicyRule": ("PolicyRule", None),
+    "applyPolicyChanges": ("PolicyRule", None),
     "assignRole": ("UserAccount", None),
     "revokeRole": ("UserAccount", None),
     "revokeUserTokens": ("UserAccount", frozenset({"tokenGeneration"})),

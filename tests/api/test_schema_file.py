@@ -36,8 +36,10 @@ def test_every_guarded_field_is_in_the_policy_catalogue():
 #: Object types no policy guards, each for a reason: containers (connections, edges,
 #: payloads, roots), the public catalogues and the unit tree, the caller himself, and
 #: types reachable only through a guarded field (DimensionScores, CadreLabel,
-#: FollowUpCheck, Retraining, OperationBudget, RelationDecision). A new type must be guarded
-#: by policy or added here.
+#: FollowUpCheck, Retraining, OperationBudget, RelationDecision); statistics, whose
+#: dimensions are checked against the policy before any count (authz.statistics); the policy
+#: what-if, whose root fields require the admin's policy grants. A new type
+#: must be guarded by policy or added here.
 PUBLIC_TYPES = {
     "Query", "Mutation", "Me", "RoleHolding", "Unit", "PageInfo",
     "CadreConnection", "CadreEdge", "AuditEventConnection", "AuditEventEdge", "PolicyView",
@@ -50,6 +52,9 @@ PUBLIC_TYPES = {
     "RecordUnitEvaluationPayload", "RegisterPersistedOperationPayload",
     "RegisterPersistedOperationsPayload", "RoleChangePayload",
     "RevokeUserTokensPayload",
+    "CadreStatistics", "CadreStatisticsCell", "FindingStatistics", "FindingStatisticsCell",
+    "CaseStatistics", "CaseStatisticsCell", "FollowUpStatistics", "FollowUpStatisticsCell",
+    "PolicyImpact", "FieldImpact", "RecordImpact", "ApplyPolicyChangesPayload",
 }
 
 

@@ -7,6 +7,7 @@ from authz.compiled import compile_policy
 from authz.policy import memory_enforcer
 from authz.scope import PARTNER as PARTNER_GRANT
 from authz.scope import PartnerScope, UnitTree, partner_readable, require_write
+from authz.statistics import STATISTICS_SCOPES
 from authz.tokens import (
     PARTNER_SCOPES,
     check_scopes,
@@ -61,8 +62,15 @@ def test_the_default_policy_decides_each_partner_cell(row: tuple) -> None:
 
 
 def test_every_scope_of_the_catalogue_is_a_field_group_the_policy_grants_partners() -> None:
-    for scope in PARTNER_SCOPES:
+    for scope in PARTNER_SCOPES.keys() - STATISTICS_SCOPES.keys():
         assert POLICY.groups[scope] and partner_readable(POLICY, frozenset({scope}))
+
+
+def test_a_statistics_scope_groups_by_fields_the_policy_grants_partners_and_reads_none():
+    for scope, fields in STATISTICS_SCOPES.items():
+        assert scope in PARTNER_SCOPES
+        assert fields <= POLICY.fields_for(frozenset({PARTNER_GRANT}))
+        assert not partner_readable(POLICY, frozenset({scope}))
 
 
 @pytest.mark.parametrize(("subunits", "expected"), [(True, {COUNTY_A, TOWNSHIP_A}),
