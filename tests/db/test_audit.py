@@ -291,7 +291,10 @@ async def test_concurrent_writers_and_sealers_lose_no_event_and_fork_nothing(
         for step in range(per_writer):
             async with sessions() as session, session.begin():
                 await append(session, number * 100 + step)
-                written.append(await session.scalar(select(func.max(AuditEvent.id))))
+                # Its own event: the newest at its moment (another writer's may be newer).
+                written.append(await session.scalar(
+                    select(func.max(AuditEvent.id)).where(
+                        AuditEvent.at == START + timedelta(minutes=number * 100 + step))))
                 await asyncio.sleep(0.005 * (number % 3))  # hold the transaction a while
 
     async def sealer() -> int:
