@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 from api.guard import Denials
 from api.loaders import Loaders
 from api.policy_sync import LoadedPolicy, PolicyService
+from api.principals import Proof
 from api.reads import ReadLog
 from api.settings import Settings
 from api.types.units import UnitIndex
@@ -36,6 +37,8 @@ class Context:
     reads: ReadLog = field(default_factory=ReadLog)
     #: The request deadline; the commit point holds it off (`api.commits`).
     deadline: asyncio.Timeout | None = None
+    #: The caller's account check, when this query operation still has to prove it.
+    proof: Proof | None = None
 
     @cached_property
     def loaders(self) -> Loaders:
