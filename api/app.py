@@ -163,7 +163,15 @@ class GraphQLEndpoint:
                 context.denials = Denials(context.scope.ever_readable())
             else:
                 query = await self._query_text(uow, operation)
-                document = self._admit(query, operation, principal)
+                try:
+                    document = self._admit(query, operation, principal)
+                except Refused:
+                    # A refusal goes to a caller proven current, or is a 401.
+                    if caller.check is not None and await services.principals.verify(
+                            uow.session, request.user, caller,
+                            policy_version_wanted=False) is None:
+                        return unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
+                    raise
                 if caller.check is not None and not self._proves_itself(document, operation):
                     caller = await services.principals.verify(
                         uow.session, request.user, caller,
