@@ -3,7 +3,7 @@
 A pooled connection is checked before it is handed out, so a database that restarted
 while the pool was idle costs one reconnect, not a failed request. On PostgreSQL the
 check costs no round trip while the connection is in use (`Liveness`): a server that
-shut down or restarted closed its sockets, which the driver has already seen; only a
+shut down or restarted closed its sockets, which a look at the socket sees; only a
 connection idle for longer than ``ping_after_idle_seconds`` is pinged (a transaction
 and an empty statement, three round trips on asyncpg), for the failures that close no
 socket. A connection that breaks anyway is reported as an outage (`api.faults`: 503 with
@@ -25,6 +25,7 @@ also refuses ``statement_timeout`` and the like as startup parameters, so the li
 not sent: they are set on the database role instead (README, "Many servers").
 """
 
+import select
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,7 +170,7 @@ class Liveness:
         if returned is None:
             return  # connected just now
         driver = getattr(dbapi_connection, "_connection", None)
-        if driver is not None and driver.is_closed():
+        if driver is not None and _hung_up(driver):
             raise DisconnectionError("the server closed this connection")
         if time.monotonic() - returned > self._idle_seconds:
             try:
@@ -180,6 +181,20 @@ class Liveness:
     @staticmethod
     def check_in(_dbapi_connection: Any, record: Any) -> None:
         record.info[_RETURNED] = time.monotonic()
+
+
+def _hung_up(driver: Any) -> bool:
+    """Whether the server closed an idle asyncpg connection, asked of the socket itself
+    (the event loop may not have run since): an idle connection has nothing to read
+    unless the server said goodbye (a termination notice, then end of file)."""
+    if driver.is_closed():
+        return True
+    transport = getattr(driver, "_transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    readable, _, _ = select.select([sock.fileno()], [], [], 0)
+    return bool(readable)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
