@@ -74,6 +74,11 @@ async def commit_operation(context: Any, result: Any, *, mutation: bool) -> None
     proof = getattr(context, "proof", None)
     if proof is not None:
         if proof.fresh is None:  # the resolver path: the caller is proven here
+            if result.errors:
+                # A failed statement may have left the transaction unusable (PostgreSQL);
+                # the versions the check compares only grow, so a later proof holds for
+                # the answer too.
+                await uow.rollback()
             await proof.run(uow.session)
         if not proof.holds(context.policy.compiled.version):
             await uow.rollback()  # the endpoint answers again, for the caller read anew

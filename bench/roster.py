@@ -118,7 +118,7 @@ def wrk(port: int, path: str, body: dict, token: str | None, seconds: int,
 
 
 async def statements_per_request(url: str, token: str, query: str) -> int:
-    """Count the SQL statements one roster request issues, in process."""
+    """Count the SQL statements one roster request by a known caller issues, in process."""
     import httpx
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -135,10 +135,11 @@ async def statements_per_request(url: str, token: str, query: str) -> int:
 
     async with (app.router.lifespan_context(app),
                 httpx.AsyncClient(transport=transport, base_url="http://bench") as client):
+        body = {"query": query, "variables": {"first": 50, "unitId": str(UNIT_ID)}}
+        headers = {"Authorization": f"Bearer {token}"}
+        await client.post("/graphql", headers=headers, json=body)  # the caller, now known
         event.listen(Engine, "before_cursor_execute", record)
-        await client.post("/graphql", headers={"Authorization": f"Bearer {token}"},
-                          json={"query": query, "variables": {"first": 50,
-                                                              "unitId": str(UNIT_ID)}})
+        await client.post("/graphql", headers=headers, json=body)
         event.remove(Engine, "before_cursor_execute", record)
     return len(statements)
 
