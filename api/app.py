@@ -60,7 +60,7 @@ from api.outages import OutageMiddleware, connection_limits, outage_headers
 from api.partner_schema import user_schema
 from api.partners import PartnerGateway, partner_scope
 from api.policy_sync import Freshness, PolicyService
-from api.principals import Caller, Principals
+from api.principals import Caller, Principals, Proof
 from api.ratelimit import RateLimits, build_rate_limiter, rate_limited_response
 from api.schema import build_schema
 from api.sealing import background_sealer
@@ -155,6 +155,7 @@ class GraphQLEndpoint:
             if not decision.allowed:
                 return rate_limited_response(decision)
             request.state.uow = uow
+            document: DocumentNode | None = None
             if principal.is_partner:
                 context = await self._context(request, uow, caller)
                 schema, query = await self.partners.prepare(request, context.policy, operation)
@@ -163,14 +164,39 @@ class GraphQLEndpoint:
                 context.denials = Denials(context.scope.ever_readable())
             else:
                 query = await self._query_text(uow, operation)
-                document = self._admit(query, operation, principal)
+                try:
+                    document = self._admit(query, operation, principal)
+                except Refused:
+                    # A refusal goes to a caller proven current, or is a 401.
+                    if caller.check is not None and await services.principals.verify(
+                            uow.session, request.user, caller,
+                            policy_version_wanted=False) is None:
+                        return unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
+                    raise
+                if caller.check is not None and not self._proves_itself(document, operation):
+                    caller = await services.principals.verify(
+                        uow.session, request.user, caller,
+                        policy_version_wanted=not services.policies.listening)
+                    if caller is None:
+                        return unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
+                    request.state.principal = principal = caller.principal
                 context = await self._context(request, uow, caller)
                 schema = self._schema_for(document, context)
-            result = await schema.execute(
-                query, variable_values=operation.variables, context_value=context,
-                operation_name=operation.operation_name,
-                allowed_operation_types=_allowed(operation, query),
-                operation_extensions=operation.extensions)
+            result = await _execute(schema, query, operation, context)
+            proof = context.proof
+            if proof is not None and proof.fresh is None:  # no statement carried it
+                await proof.run(uow.session)
+            if proof is not None and not proof.holds(context.policy.compiled.version):
+                # The account changed, or the policy did: answer again, as read anew.
+                caller = await services.principals.settle(
+                    uow.session, request.user, caller, proof.fresh is True,
+                    proof.policy_version)
+                if caller is None:
+                    return unauthenticated(exc=AuthenticationError(INVALID_TOKEN))
+                request.state.principal = caller.principal
+                context = await self._context(request, uow, caller)
+                schema = self._schema_for(document, context)
+                result = await _execute(schema, query, operation, context)
             body = _body(result)
             note_answer(body)  # metrics and log line: outcome and denials
             outage = outage_headers(body, self.settings.retry_after_seconds)
@@ -191,17 +217,20 @@ class GraphQLEndpoint:
             raise Refused(extensions.pop("code"), refusal.message, **extensions) from None
 
     async def _caller(self, request: Request, uow: UnitOfWork) -> Caller | None:
-        """The request's principal, proven current in its transaction (`api.principals`):
-        a cached one costs the one statement that checks it and, when the policy channel
-        is not trusted, reads the policy version along."""
+        """The request's principal (`api.principals`); a cached one comes with its account
+        check still to prove in the request's transaction: by the operation's own statement
+        for a query (`api.principals.Proof`), else by `Principals.verify`."""
         services = self.services
         assert services is not None
-        caller = await services.principals.resolve(uow.session, request.user)
-        if caller is None or caller.check is None:
-            return caller
-        return await services.principals.verify(
-            uow.session, request.user, caller,
-            policy_version_wanted=not services.policies.listening)
+        return await services.principals.resolve(uow.session, request.user)
+
+    def _proves_itself(self, document: DocumentNode | None, operation: Operation) -> bool:
+        """Whether the operation is a query run by the schema's own executor, which proves
+        the caller's account check in its transaction (`api.principals.Proof`)."""
+        if document is None or not self.settings.compiled_execution:
+            return False
+        chosen = get_operation_ast(document, operation.operation_name)
+        return chosen is not None and chosen.operation.value == "query"
 
     async def _context(self, request: Request, uow: UnitOfWork, caller: Caller) -> Context:
         services = self.services
@@ -210,12 +239,18 @@ class GraphQLEndpoint:
         scope_class = (authz_scope.Scope if services.settings.authz_enabled
                        else authz_scope.UnrestrictedScope)
         # The unit tree comes with the policy, cached per policy version (api.policy_sync).
-        policy = await services.policies.current(uow.session, caller.policy_version)
+        proof = None
+        if caller.check is not None:  # proven by the operation (and the policy read along)
+            proof = Proof(caller.check, policy_version_wanted=not services.policies.listening)
+            policy = services.policies.loaded
+        else:
+            policy = await services.policies.current(uow.session, caller.policy_version)
         scope = scope_class(principal, policy.tree, policy.compiled)
         return Context(request=request, settings=services.settings, principal=principal,
                        scope=scope, uow=uow, units=policy.units,
                        denials=Denials(scope.ever_readable()), policies=services.policies,
-                       policy=policy, deadline=getattr(request.state, "deadline", None))
+                       policy=policy, deadline=getattr(request.state, "deadline", None),
+                       proof=proof)
 
     async def _query_text(self, uow: UnitOfWork, operation: Operation) -> str:
         """The request's query text, or the registered operation its hash names."""
@@ -271,6 +306,15 @@ def _introspects(document: DocumentNode) -> bool:
 
     return any(selects(d.selection_set.selections) for d in document.definitions
                if isinstance(d, OperationDefinitionNode))
+
+
+async def _execute(schema: strawberry.Schema, query: str, operation: Operation,
+                   context: Context) -> ExecutionResult:
+    return await schema.execute(
+        query, variable_values=operation.variables, context_value=context,
+        operation_name=operation.operation_name,
+        allowed_operation_types=_allowed(operation, query),
+        operation_extensions=operation.extensions)
 
 
 def _allowed(operation: Operation, query: str) -> set[OperationType]:

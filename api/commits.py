@@ -58,7 +58,8 @@ async def commit_operation(context: Any, result: Any, *, mutation: bool) -> None
     """Record the answer's audited reads and commit the request's transaction.
 
     An answer without data reports nothing done and returned nothing audited, so its
-    transaction is rolled back instead.
+    transaction is rolled back instead; so is one whose caller's account check (a query's
+    `api.principals.Proof`) does not hold: the endpoint drops it and answers again.
 
     Args:
         context: the request's context (its unit of work and reads).
@@ -70,6 +71,18 @@ async def commit_operation(context: Any, result: Any, *, mutation: bool) -> None
             with an error instead of the result.
     """
     uow = context.uow
+    proof = getattr(context, "proof", None)
+    if proof is not None:
+        if proof.fresh is None:  # the resolver path: the caller is proven here
+            if result.errors:
+                # A failed statement may have left the transaction unusable (PostgreSQL);
+                # the versions the check compares only grow, so a later proof holds for
+                # the answer too.
+                await uow.rollback()
+            await proof.run(uow.session)
+        if not proof.holds(context.policy.compiled.version):
+            await uow.rollback()  # the endpoint answers again, for the caller read anew
+            return
     if result.data is None:
         await uow.rollback()
         return

@@ -71,6 +71,7 @@ from api.field_plan import FieldPlan
 from api.inputs import argument_checks
 from api.list_sizes import DEFAULT_PAGE
 from api.paging import decode_cursor, encode_cursor
+from api.principals import Proof
 from api.resolvers.ids import decode_id
 from authz.compiled import Grant
 from authz.masking import MASKABLE
@@ -335,6 +336,15 @@ class Plan:
     may_deny: bool
     #: Keep the cache key's objects alive while the plan is cached (their ids are in it).
     keep: tuple[Any, ...] = ()
+    #: The statement with the caller's account check (and the policy version) added.
+    _proving: dict[bool, Any] = field(default_factory=dict)
+
+    def proving(self, proof: Proof) -> Any:
+        """`statement` with ``proof``'s columns after the audit columns."""
+        wanted = proof.policy_version_wanted
+        if wanted not in self._proving:
+            self._proving[wanted] = self.statement.add_columns(*proof.columns())
+        return self._proving[wanted]
 
 
 @dataclass
@@ -957,9 +967,18 @@ async def run_query(context: Any) -> Any:
     RUNS["planned"] += 1
     if dialect == "sqlite":
         await _register_sqlite_functions(connection)
-    row = (await connection.execute(plan.statement, params)).one()
+    proof: Proof | None = getattr(ctx, "proof", None)
+    if proof is not None and proof.fresh is None:  # the caller is proven by the same row
+        statement = plan.proving(proof)
+        params.update(proof.values())
+        row = (await connection.execute(statement, params)).one()
+        proof.record(row[1 + len(plan.audited):])
+        if not proof.holds(ctx.policy.compiled.version):
+            return None  # dropped unread: the endpoint answers again (api.principals)
+    else:
+        row = (await connection.execute(plan.statement, params)).one()
     reads = ctx.reads
-    for type_field, ids in zip(plan.audited, row[1:], strict=True):
+    for type_field, ids in zip(plan.audited, row[1:1 + len(plan.audited)], strict=True):
         for record_id in orjson.loads(ids) if ids else ():
             reads.note(type_field, record_id)
     if not plan.may_deny:

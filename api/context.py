@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 from api.guard import Denials, MaskLog
 from api.loaders import Loaders
 from api.policy_sync import LoadedPolicy, PolicyService
+from api.principals import Proof
 from api.reads import ReadLog
 from api.settings import Settings
 from api.types.units import UnitIndex
@@ -38,6 +39,8 @@ class Context:
     masks: MaskLog = field(default_factory=MaskLog)
     #: The request deadline; the commit point holds it off (`api.commits`).
     deadline: asyncio.Timeout | None = None
+    #: The caller's account check, when this query operation still has to prove it.
+    proof: Proof | None = None
 
     @cached_property
     def loaders(self) -> Loaders:

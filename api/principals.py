@@ -21,15 +21,22 @@ Two ways to apply the check:
   they answered to `Principals.settle`: on ``False`` the plan's answer is dropped, the
   principal read again (`None`: answer 401) and the operation planned again.
 
+A query operation carries what remains to prove as a `Proof` in its context: its plan
+adds `Proof.columns` to its statement; on the resolver path the commit point
+(`api.commits`) runs `Proof.run`, a statement of its own. Nothing is recorded (audited
+reads) nor answered unless the proof `holds`; when it does not, the endpoint drops the
+answer and runs the operation again for the caller as read anew.
+
 Partner tokens are looked up by hash on every request (`api.auth.partner_principal`), and
 the account an OpenID Connect token names by its username.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Integer, String, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.authentication import BaseUser
 
@@ -59,6 +66,24 @@ class AccountCheck:
                               User.cadre_id.is_not_distinct_from(self.cadre_id)).label("fresh")
 
 
+    def values(self) -> dict[str, Any]:
+        """The bound values of `CHECK_COLUMN`."""
+        return {"check_user": self.user_id, "check_generation": self.generation,
+                "check_roles": self.roles_version, "check_username": self.username,
+                "check_cadre": self.cadre_id}
+
+
+#: `AccountCheck.condition` with bound parameters (`AccountCheck.values`): one statement
+#: text for every account, so a plan carrying it is compiled once.
+CHECK_COLUMN: ColumnElement[bool] = exists().where(
+    User.id == bindparam("check_user", type_=Integer), User.active.is_(True),
+    User.token_generation == bindparam("check_generation", type_=Integer),
+    User.roles_version == bindparam("check_roles", type_=Integer),
+    User.username == bindparam("check_username", type_=String),
+    User.cadre_id.is_not_distinct_from(bindparam("check_cadre", type_=Integer)),
+).label("fresh")
+
+
 def policy_version_column() -> ColumnElement[int]:
     """The database's policy version, as a column for a statement that has other work."""
     return user_queries.POLICY_VERSION
@@ -73,6 +98,42 @@ class Caller:
     principal: Principal
     check: AccountCheck | None = None
     policy_version: int | None = None
+
+
+@dataclass
+class Proof:
+    """The account check a query operation still has to prove in its transaction, and what
+    the statement proving it answered (``fresh`` None: not yet proven)."""
+
+    check: AccountCheck
+    policy_version_wanted: bool
+    fresh: bool | None = None
+    policy_version: int | None = None
+
+    def columns(self) -> list[ColumnElement[Any]]:
+        """Columns to add to a statement doing the operation's work (bound by `values`)."""
+        if self.policy_version_wanted:
+            return [CHECK_COLUMN, policy_version_column()]
+        return [CHECK_COLUMN]
+
+    def values(self) -> dict[str, Any]:
+        return self.check.values()
+
+    def record(self, answered: Sequence[Any]) -> None:
+        """What `columns` answered, in their order."""
+        self.fresh = bool(answered[0])
+        self.policy_version = answered[1] if self.policy_version_wanted else None
+
+    async def run(self, session: AsyncSession) -> None:
+        """Prove the check in a statement of its own (the resolver path's way)."""
+        row = (await session.execute(select(*self.columns()), self.values())).one()
+        self.record(row)
+
+    def holds(self, policy_version: int) -> bool:
+        """Whether an answer computed under ``policy_version`` stands: proven, the account
+        as read and the database's policy not newer."""
+        return self.fresh is True and (self.policy_version is None
+                                       or self.policy_version <= policy_version)
 
 
 class Principals:

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass, field
 
 _SSL_REQUEST, _GSS_REQUEST = 80877103, 80877104
-# An empty statement (";") is a pool's liveness check (SQLAlchemy's pre-ping on asyncpg).
+# An empty statement (";") is a pool's liveness check (a ping, see db/engine.py).
 _CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|START|SAVEPOINT|RELEASE|SET|RESET|SHOW|"
                       r"DISCARD|DEALLOCATE|CLOSE|UNLISTEN|SELECT pg_advisory_unlock_all|;?\s*$)",
                       re.IGNORECASE)

@@ -118,7 +118,7 @@ def wrk(port: int, path: str, body: dict, token: str | None, seconds: int,
 
 
 async def statements_per_request(url: str, token: str, query: str) -> int:
-    """Count the SQL statements one roster request issues, in process."""
+    """Count the SQL statements one roster request by a known caller issues, in process."""
     import httpx
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -135,10 +135,11 @@ async def statements_per_request(url: str, token: str, query: str) -> int:
 
     async with (app.router.lifespan_context(app),
                 httpx.AsyncClient(transport=transport, base_url="http://bench") as client):
+        body = {"query": query, "variables": {"first": 50, "unitId": str(UNIT_ID)}}
+        headers = {"Authorization": f"Bearer {token}"}
+        await client.post("/graphql", headers=headers, json=body)  # the caller, now known
         event.listen(Engine, "before_cursor_execute", record)
-        await client.post("/graphql", headers={"Authorization": f"Bearer {token}"},
-                          json={"query": query, "variables": {"first": 50,
-                                                              "unitId": str(UNIT_ID)}})
+        await client.post("/graphql", headers=headers, json=body)
         event.remove(Engine, "before_cursor_execute", record)
     return len(statements)
 
@@ -161,7 +162,10 @@ def main() -> None:
     parser.add_argument("--database", default="cadre_bench")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--base-port", type=int, default=8100,
+                        help="the servers listen on the three ports above this one")
     args = parser.parse_args()
+    api_port, open_port, reference_port = (args.base_port + n for n in (1, 2, 3))
 
     from api.auth import issue_token
     from api.settings import Settings
@@ -175,26 +179,27 @@ def main() -> None:
     # The benchmark measures throughput, so the per-user rate limit is off.
     env = {"DATABASE_URL": url, "CADRE_ENV": "development", "CADRE_RATE_LIMIT_PER_MINUTE": "0"}
     servers = {
-        "api": start("api.main:app", 8101, env),
-        "api-no-authz": start("api.main:app", 8102, {**env, "CADRE_AUTHZ_ENABLED": "false"}),
-        "reference": start("bench.reference:app", 8103, {"REFERENCE_DSN": dsn(args.database)}),
+        "api": start("api.main:app", api_port, env),
+        "api-no-authz": start("api.main:app", open_port, {**env, "CADRE_AUTHZ_ENABLED": "false"}),
+        "reference": start("bench.reference:app", reference_port,
+                           {"REFERENCE_DSN": dsn(args.database)}),
     }
     try:
         graphql = {"query": ROSTER, "variables": variables}
-        api_data = post(8101, "/graphql", graphql, org)
-        reference_data = post(8103, "/reference", graphql, None)
+        api_data = post(api_port, "/graphql", graphql, org)
+        reference_data = post(reference_port, "/reference", graphql, None)
         assert api_data == reference_data, "the API and the reference disagree"
-        denied = post(8101, "/graphql", {"query": ROSTER_WITH_DENIED, "variables": variables},
+        denied = post(api_port, "/graphql", {"query": ROSTER_WITH_DENIED, "variables": variables},
                       discipline)
         print(f"denied page: {len(denied['errors'])} error(s), "
               f"{len(json.dumps(denied))} bytes vs {len(json.dumps(api_data))} bytes")
         runs = {
-            "reference (one SQL query)": (8103, "/reference", graphql, None),
-            "API, authorization on": (8101, "/graphql", graphql, org),
-            "API, authorization off": (8102, "/graphql", graphql, org),
-            "API, discipline, same page": (8101, "/graphql", graphql, discipline),
+            "reference (one SQL query)": (reference_port, "/reference", graphql, None),
+            "API, authorization on": (api_port, "/graphql", graphql, org),
+            "API, authorization off": (open_port, "/graphql", graphql, org),
+            "API, discipline, same page": (api_port, "/graphql", graphql, discipline),
             "API, discipline, + denied comment": (
-                8101, "/graphql", {"query": ROSTER_WITH_DENIED, "variables": variables},
+                api_port, "/graphql", {"query": ROSTER_WITH_DENIED, "variables": variables},
                 discipline),
         }
         results = {}

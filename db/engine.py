@@ -1,7 +1,13 @@
 """Engine construction for the embedded SQLite default and for PostgreSQL.
 
-Every engine pings a pooled connection before handing it out, so a database that
-restarted while the pool was idle costs one reconnect, not a failed request. The
+A pooled connection is checked before it is handed out, so a database that restarted
+while the pool was idle costs one reconnect, not a failed request. On PostgreSQL the
+check costs no round trip while the connection is in use (`Liveness`): a server that
+shut down or restarted closed its sockets, which a look at the socket sees; only a
+connection idle for longer than ``ping_after_idle_seconds`` is pinged (a transaction
+and an empty statement, three round trips on asyncpg), for the failures that close no
+socket. A connection that breaks anyway is reported as an outage (`api.faults`: 503 with
+``Retry-After``) and the pool replaced. SQLite is pinged every time (no network). The
 API's engine also carries `ConnectionLimits`: no statement, lock wait or idle
 transaction of a request can hold a connection for long, and a request waiting for
 a pooled connection gives up after ``pool_timeout_seconds``. Commands (migrations,
@@ -19,6 +25,8 @@ also refuses ``statement_timeout`` and the like as startup parameters, so the li
 not sent: they are set on the database role instead (README, "Many servers").
 """
 
+import select
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +34,14 @@ from uuid import uuid4
 
 from sqlalchemy import bindparam, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 #: SQLite's busy timeout without limits (the sqlite3 module's own default).
 SQLITE_BUSY_SECONDS = 5.0
+#: A PostgreSQL connection unused for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 5.0
+_RETURNED = "cadre.returned_at"
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,8 @@ def _unique_statement_name() -> str:
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
                   limits: ConnectionLimits | None = None,
-                  pgbouncer: bool = False) -> AsyncEngine:
+                  pgbouncer: bool = False,
+                  ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> AsyncEngine:
     """An async engine for ``url``; for SQLite the file's folder is created.
 
     Args:
@@ -97,6 +110,8 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
             set-up) leaves statements and transactions unbounded.
         pgbouncer: ``url`` names a pgbouncer in transaction pooling (see above); the
             limits' session settings are then left to the database role.
+        ping_after_idle_seconds: PostgreSQL connections unused for longer are pinged
+            before use (`Liveness`); 0 pings every checkout.
     """
     if is_sqlite(url):
         database = make_url(url).database
@@ -115,8 +130,10 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
         connect_args["timeout"] = limits.pool_timeout_seconds
         if not pgbouncer:
             connect_args["server_settings"] = limits.server_settings()
-    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_pre_ping=True, connect_args=connect_args, **options)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                                 connect_args=connect_args, **options)
+    Liveness(engine, ping_after_idle_seconds)
+    return engine
 
 
 async def missing_session_limits(engine: AsyncEngine, limits: ConnectionLimits) -> list[str]:
@@ -135,6 +152,49 @@ async def missing_session_limits(engine: AsyncEngine, limits: ConnectionLimits) 
                   for row in await connection.execute(query, {"names": list(wanted)})}
     return [f"{name} is {actual.get(name)} ms, not {value}"
             for name, value in wanted.items() if actual.get(name) != value]
+
+
+class Liveness:
+    """Checks a pooled PostgreSQL connection as it is checked out: refused (the pool
+    connects anew) when the driver saw it closed, pinged when it was idle for longer than
+    ``idle_seconds``."""
+
+    def __init__(self, engine: AsyncEngine, idle_seconds: float) -> None:
+        self._dialect = engine.sync_engine.dialect
+        self._idle_seconds = idle_seconds
+        event.listen(engine.sync_engine, "checkout", self.check_out)
+        event.listen(engine.sync_engine, "checkin", self.check_in)
+
+    def check_out(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None:
+            return  # connected just now
+        driver = getattr(dbapi_connection, "_connection", None)
+        if driver is not None and _hung_up(driver):
+            raise DisconnectionError("the server closed this connection")
+        if time.monotonic() - returned > self._idle_seconds:
+            try:
+                self._dialect.do_ping(dbapi_connection)
+            except Exception as error:  # any failed ping: the pool connects anew
+                raise DisconnectionError(f"ping failed: {error!r}") from error
+
+    @staticmethod
+    def check_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+
+def _hung_up(driver: Any) -> bool:
+    """Whether the server closed an idle asyncpg connection, asked of the socket itself
+    (the event loop may not have run since): an idle connection has nothing to read
+    unless the server said goodbye (a termination notice, then end of file)."""
+    if driver.is_closed():
+        return True
+    transport = getattr(driver, "_transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    readable, _, _ = select.select([sock.fileno()], [], [], 0)
+    return bool(readable)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
