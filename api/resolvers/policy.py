@@ -187,7 +187,11 @@ def reload_after_commit(info: strawberry.Info, version: int) -> None:
 
 @strawberry.type
 class PolicyMutations:
-    @strawberry.mutation(description="Add a policy rule; every server applies it at once.")
+    @strawberry.mutation(description="Add a policy rule; every server applies it at once. "
+                                     "Its impact report goes on the audit trail.",
+                         deprecation_reason="Review the change with policyImpact and apply "
+                                            "it with applyPolicyChanges and its impact "
+                                            "version.")
     async def add_policy_rule(self, info: strawberry.Info,
                               input: PolicyRuleInput) -> PolicyChangePayload:
         ctx = info.context
@@ -196,7 +200,11 @@ class PolicyMutations:
         reload_after_commit(info, version)
         return PolicyChangePayload(version=version)
 
-    @strawberry.mutation(description="Remove a policy rule; every server applies it at once.")
+    @strawberry.mutation(description="Remove a policy rule; every server applies it at once. "
+                                     "Its impact report goes on the audit trail.",
+                         deprecation_reason="Review the change with policyImpact and apply "
+                                            "it with applyPolicyChanges and its impact "
+                                            "version.")
     async def remove_policy_rule(self, info: strawberry.Info,
                                  input: PolicyRuleInput) -> PolicyChangePayload:
         ctx = info.context
