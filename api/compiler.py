@@ -46,7 +46,6 @@ from graphql import (
 )
 from graphql.execution.collect_fields import collect_fields
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import Path
 from sqlalchemy import (
     Integer,
     String,
@@ -135,39 +134,50 @@ class Selection:
     below: "list[Selection] | None" = None
     #: Some selection below can deny (set by `_mark` once the plan is built).
     deny_below: bool = False
+    #: The selections below that can deny or hold some that can, in order (by `_mark`).
+    walked: "list[Selection]" = field(default_factory=list)
 
 
-def _walk(value: Any, selections: list[Selection], path: Path | None,
+def _walk(value: Any, selections: list[Selection], path: list[str | int],
           denials: Any) -> None:
     """Report the denials of one object of the answer (depth first, in key order, as
     the resolver path meets them) and drop its class key. Only selections that can
-    deny, or hold some that can, are visited."""
+    deny, or hold some that can, are visited (``selections`` is a `Selection.walked`).
+    ``path`` is the object's path, extended in place while its children are walked."""
     grant_class = value.pop(CLASS_KEY, None)
     for selection in selections:
         if selection.always_denied or grant_class in selection.denied_in:
-            denials.add(selection.type_field, Path(path, selection.key, None), selection.node)
+            denials.add_at(selection.type_field, path, selection.key, selection.node)
             continue
         if not selection.deny_below:
             continue
         child = value.get(selection.key)
         if child is None:
             continue
-        child_path = Path(path, selection.key, None)
-        below = selection.below
-        assert below is not None
+        path.append(selection.key)
+        below = selection.walked
         if isinstance(child, list):
+            path.append(0)
             for index, item in enumerate(child):
                 if item is not None:
-                    _walk(item, below, child_path.add_key(index, None), denials)
+                    path[-1] = index
+                    _walk(item, below, path, denials)
+            path.pop()
         else:
-            _walk(child, below, child_path, denials)
+            _walk(child, below, path, denials)
+        path.pop()
 
 
 def _mark(selections: list[Selection]) -> bool:
-    """Set ``deny_below`` on ``selections`` and below; whether any of them can deny."""
+    """Set ``deny_below`` and ``walked`` on ``selections`` and below; whether any of
+    them can deny."""
     found = False
     for selection in selections:
         selection.deny_below = _mark(selection.below) if selection.below else False
+        if selection.deny_below:
+            assert selection.below is not None
+            selection.walked = [s for s in selection.below if s.deny_below
+                                or s.always_denied or s.denied_in]
         found |= (selection.deny_below or selection.always_denied
                   or bool(selection.denied_in))
     return found
@@ -988,13 +998,12 @@ async def run_query(context: Any) -> Any:
         value = data.get(selection.key)
         if value is None or selection.below is None:
             continue
-        root_path = Path(None, selection.key, None)
-        items = value if isinstance(value, list) else [value]
-        for item_index, item in enumerate(items):
-            if item is not None:
-                _walk(item, selection.below,
-                      root_path.add_key(item_index, None) if isinstance(value, list)
-                      else root_path, ctx.denials)
+        if isinstance(value, list):
+            for item_index, item in enumerate(value):
+                if item is not None:
+                    _walk(item, selection.walked, [selection.key, item_index], ctx.denials)
+        else:
+            _walk(value, selection.walked, [selection.key], ctx.denials)
     return data
 
 

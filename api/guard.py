@@ -51,6 +51,18 @@ class Denials:
         else:
             entry[2] += 1
 
+    def add_at(self, type_field: str, parent: list[str | int], key: str,
+               field_node: FieldNode) -> None:
+        """`add` for the value ``key`` of the object at ``parent`` (copied only if kept)."""
+        if type_field in self._ever_readable:
+            self._per_value.append((type_field, [*parent, key]))
+            return
+        entry = self._per_selection.get(id(field_node))
+        if entry is None:
+            self._per_selection[id(field_node)] = [type_field, [*parent, key], 1]
+        else:
+            entry[2] += 1
+
     def clear(self) -> None:
         self._per_value.clear()
         self._per_selection.clear()
