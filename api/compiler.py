@@ -456,6 +456,8 @@ class Plan:
     keep: tuple[Any, ...] = ()
     #: The statement with the caller's account check (and the policy version) added.
     _proving: dict[bool, Any] = field(default_factory=dict)
+    #: The statement: `columns`, then `skeleton`.
+    statement: Any = field(init=False)
 
     def __post_init__(self) -> None:
         self.statement = self._select([])
