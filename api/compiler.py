@@ -51,6 +51,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -64,7 +65,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from api.field_plan import FieldPlan
 from api.inputs import argument_checks
@@ -75,6 +76,7 @@ from api.resolvers.ids import decode_id
 from authz.compiled import Grant
 from authz.masking import MASKABLE
 from authz.scope import NO_GRANTS, SELF, Scope
+from db.direct import DriverStatement, driver_statement, fetch_row
 from db.models import Cadre, CadreLabel, CadreTypeLabel, Evaluation, Finding, NegativeListItem
 from db.models import Unit as UnitRow
 from domain.errors import DomainError
@@ -203,6 +205,12 @@ class _Json:
             return func.coalesce(func.json_agg(aggregate_order_by(value, *order)),
                                  literal_column("'[]'::json"))
         return func.json_group_array(value)  # over a subquery in the wanted order
+
+    def ordered(self, statement: Any, *order: Any) -> Any:
+        """``statement`` as the rows of an `array`: ordered on SQLite, whose aggregate
+        keeps its input's order; as is on PostgreSQL, whose aggregate orders itself (an
+        ORDER BY in the subquery would also keep the planner from flattening it)."""
+        return statement if self.pg else statement.order_by(*order)
 
     def id_array(self, value: Any) -> Any:
         return func.json_agg(value) if self.pg else func.json_group_array(value)
@@ -348,6 +356,8 @@ class Plan:
     keep: tuple[Any, ...] = ()
     #: The statement with the caller's account check (and the policy version) added.
     _proving: dict[bool, Any] = field(default_factory=dict)
+    #: The statements compiled for the driver, by the id of the statement (which it holds).
+    _driver: dict[int, DriverStatement] = field(default_factory=dict)
 
     def proving(self, proof: Proof) -> Any:
         """`statement` with ``proof``'s columns after the audit columns."""
@@ -355,6 +365,13 @@ class Plan:
         if wanted not in self._proving:
             self._proving[wanted] = self.statement.add_columns(*proof.columns())
         return self._proving[wanted]
+
+    def for_driver(self, statement: Any, dialect: Any) -> DriverStatement:
+        """``statement`` (this plan's own or a `proving` one) compiled for the driver."""
+        found = self._driver.get(id(statement))
+        if found is None:
+            found = self._driver[id(statement)] = driver_statement(statement, dialect)
+        return found
 
 
 @dataclass
@@ -530,7 +547,8 @@ class _Builder:
         object_type = _list_of(graphql_type)
         inner = (select(LABEL_TYPES.c.code, LABEL_TYPES.c.title, LABEL_TYPES.c.gloss)
                  .join(LABELS, LABEL_TYPES.c.code == LABELS.c.label_code)
-                 .where(LABELS.c.cadre_id == row.c.id).order_by(LABEL_TYPES.c.code)
+                 .where(LABELS.c.cadre_id == row.c.id))
+        inner = (self.json.ordered(inner, LABEL_TYPES.c.code)
                  .correlate(row).subquery(self.name("l")))
 
         def build(key: str, name: str, sub: Any,
@@ -551,8 +569,8 @@ class _Builder:
         object_type = _list_of(graphql_type)
         row, classes = level.row, self.classes
         count = 2 * len(classes.combos)
-        inner = (select(EVALUATIONS).where(EVALUATIONS.c.cadre_id == row.c.id)
-                 .order_by(EVALUATIONS.c.year.desc(), EVALUATIONS.c.period)
+        inner = (self.json.ordered(select(EVALUATIONS).where(EVALUATIONS.c.cadre_id == row.c.id),
+                                   EVALUATIONS.c.year.desc(), EVALUATIONS.c.period)
                  .correlate(row).subquery(self.name("e")))
         finalised = case((inner.c.finalised == true(), 1), else_=0)
 
@@ -586,8 +604,8 @@ class _Builder:
         count = len(classes.combos)
         source = (select(*FINDINGS.c, ITEMS.c.title.label("item_title"))
                   .join(ITEMS, ITEMS.c.code == FINDINGS.c.item_code))
-        inner = (source.where(FINDINGS.c.cadre_id == row.c.id)
-                 .order_by(FINDINGS.c.reported_at.desc(), FINDINGS.c.id.desc())
+        inner = (self.json.ordered(source.where(FINDINGS.c.cadre_id == row.c.id),
+                                   FINDINGS.c.reported_at.desc(), FINDINGS.c.id.desc())
                  .correlate(row).subquery(self.name("f")))
         # The same rows for the audit columns, joined to the rows of the level above.
         rows = source.subquery(self.name("fa"))
@@ -769,11 +787,14 @@ def _cadres_parameters(index: int, args: dict[str, Any], params: dict[str, Any],
             given.get("leadershipRole") is not None, bool(search))
 
 
-def _cadre_conditions(index: int, table: Any, shape: tuple[Any, ...], scope: Scope,
+def _cadre_conditions(index: int, table: Any, shape: tuple[Any, ...], builder: "_Builder",
                       paging: bool) -> list[Any]:
     has_after, has_units, has_status, has_role, has_search = shape
-    conditions = [scope.row_filter("Cadre.id", table.c.unit_id, table.c.id)]
-    if has_units:
+    conditions = [builder.scope.row_filter("Cadre.id", table.c.unit_id, table.c.id)]
+    if has_units and builder.json.pg:  # an array: the statement's text is the same each run
+        conditions.append(table.c.unit_id == any_(bindparam(f"units{index}",
+                                                            type_=ARRAY(Integer))))
+    elif has_units:
         conditions.append(table.c.unit_id.in_(bindparam(f"units{index}", expanding=True)))
     if has_status:
         conditions.append(table.c.status == bindparam(f"status{index}", type_=String))
@@ -828,15 +849,15 @@ def compile_plan(context: Any, plan: FieldPlan, scope: Scope, dialect: str,
 
 def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
                 details: Any, shape: tuple[Any, ...]) -> tuple[Any, list[Selection]]:
-    json, scope = builder.json, builder.scope
+    json = builder.json
     table = CADRES.alias(f"c{index}")
-    inner = (select(table).where(*_cadre_conditions(index, table, shape, scope, True))
+    inner = (select(table).where(*_cadre_conditions(index, table, shape, builder, True))
              .order_by(table.c.id).limit(bindparam(f"limit{index}", type_=Integer))
              .subquery(f"p{index}"))
     window = select(inner, func.row_number().over(order_by=inner.c.id).label("rn")) \
         .cte(f"w{index}")
     first = bindparam(f"first{index}", type_=Integer)
-    page = (select(window).where(window.c.rn <= first).order_by(window.c.id)
+    page = (json.ordered(select(window).where(window.c.rn <= first), window.c.id)
             .subquery(f"d{index}"))
     level = _Level(page, [], page)
     connection_type = _object(graphql_type)
@@ -868,7 +889,7 @@ def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
         if name == "totalCount":
             counted = CADRES.alias(builder.name("t"))
             return (select(func.count()).select_from(counted)
-                    .where(*_cadre_conditions(index, counted, shape, scope, False))
+                    .where(*_cadre_conditions(index, counted, shape, builder, False))
                     .scalar_subquery()), selection
         if name == "edges":
             edge_type = _list_of(field_type)
@@ -899,8 +920,7 @@ def _single_cadre(builder: _Builder, index: int, graphql_type: GraphQLOutputType
 def _negative_list(builder: _Builder, graphql_type: GraphQLOutputType,
                    details: Any) -> tuple[Any, list[Selection]]:
     json = builder.json
-    items = (select(ITEMS).order_by(ITEMS.c.code)
-             .subquery(builder.name("n")))
+    items = json.ordered(select(ITEMS), ITEMS.c.code).subquery(builder.name("n"))
 
     def build(key: str, name: str, sub: Any,
               field_type: GraphQLOutputType) -> tuple[Any, Selection]:
@@ -922,7 +942,8 @@ _PLANS: "OrderedDict[tuple[Any, ...], Plan | None]" = OrderedDict()
 RUNS: Counter[str] = Counter()
 
 
-def _scope_key(scope: Scope) -> tuple[Any, ...]:
+def scope_key(scope: Scope) -> tuple[Any, ...]:
+    """What of a scope a plan depends on (part of a plan's cache key)."""
     principal = scope.principal
     return (type(scope), scope.policy.version, id(scope.policy), id(scope.tree),
             principal.kind, principal.holdings, principal.cadre_id, principal.scopes,
@@ -930,16 +951,28 @@ def _scope_key(scope: Scope) -> tuple[Any, ...]:
 
 
 async def run_query(context: Any) -> Any:
-    """The ``data`` of the execution context's query operation, by its plan.
-
-    Returns an ``orjson.Fragment`` of the database's JSON when no denial can occur, else
-    the decoded data with the denials reported.
+    """The ``data`` of the execution context's query operation, by its plan (compiled
+    now if none is cached); see `run_plan`.
 
     Raises:
         Unsupported: the plan does not cover the operation; nothing was executed.
     """
-    import orjson
+    plan, params = find_plan(context)
+    return await run_plan(context, plan, params)
 
+
+def find_plan(context: Any, *, compile_missing: bool = True) -> tuple[Plan, dict[str, Any]]:
+    """The plan of ``context``'s query operation and the parameters of this run.
+
+    ``context`` is graphql-core's execution context, or anything carrying the same
+    ``schema``, ``operation``, ``fragments``, ``variable_values`` and ``context_value``
+    (`api.planned`), which may only find a cached plan (``compile_missing=False``):
+    compiling needs the executor's ``collect_subfields``.
+
+    Raises:
+        Unsupported: no plan covers the operation (or none is cached and
+            ``compile_missing`` is false); nothing was executed.
+    """
     ctx = context.context_value
     strawberry_schema = getattr(context.schema, "_strawberry_schema", None)
     plan_of_fields: FieldPlan | None = getattr(strawberry_schema, "field_plan", None)
@@ -953,15 +986,15 @@ async def run_query(context: Any) -> Any:
     if defer_usages:
         raise Unsupported
     shape, params = root_arguments(context, grouped)
-    session = ctx.uow.session
-    connection = await session.connection()
-    dialect = connection.dialect.name
+    dialect = ctx.uow.dialect_name
     switches = tuple(sorted((name, value) for name, value in context.variable_values.coerced.items()
                             if isinstance(value, bool)))
-    key = (id(operation), id(context.schema), switches, shape, _scope_key(scope), dialect)
+    key = (id(operation), id(context.schema), switches, shape, scope_key(scope), dialect)
     if key in _PLANS:
         plan = _PLANS[key]
         _PLANS.move_to_end(key)
+    elif not compile_missing:
+        raise Unsupported
     else:
         try:
             plan = compile_plan(context, plan_of_fields, scope, dialect, grouped, shape)
@@ -974,19 +1007,41 @@ async def run_query(context: Any) -> Any:
     if plan is None:
         RUNS["fallback"] += 1
         raise Unsupported
+    return plan, params
+
+
+async def run_plan(context: Any, plan: Plan, params: dict[str, Any]) -> Any:
+    """Run ``plan`` with ``params``: the ``data`` of the operation.
+
+    Returns an ``orjson.Fragment`` of the database's JSON when no denial can occur, else
+    the decoded data with the denials reported; None when the caller's account check,
+    proven by the same statement, no longer holds (the endpoint answers again).
+    """
+    import orjson
+
+    ctx = context.context_value
     RUNS["planned"] += 1
-    if dialect == "sqlite":
-        await _register_sqlite_functions(connection)
     proof: Proof | None = getattr(ctx, "proof", None)
-    if proof is not None and proof.fresh is None:  # the caller is proven by the same row
+    proving = proof is not None and proof.fresh is None  # the caller proven by the same row
+    statement = plan.statement
+    if proving:
+        assert proof is not None
         statement = plan.proving(proof)
         params.update(proof.values())
-        row = (await connection.execute(statement, params)).one()
+    async with ctx.uow.statement_connection() as connection:
+        dialect = connection.dialect
+        if dialect.name == "postgresql" and not ctx.settings.db_pgbouncer:
+            row = await fetch_row(connection, plan.for_driver(statement, dialect), params)
+        else:
+            if dialect.name == "sqlite":
+                await _register_sqlite_functions(connection)
+            row = (await connection.execute(statement, params)).one()
+    assert row is not None  # one row, always: the statement selects no FROM of its own
+    if proving:
+        assert proof is not None
         proof.record(row[1 + len(plan.audited):])
         if not proof.holds(ctx.policy.compiled.version):
             return None  # dropped unread: the endpoint answers again (api.principals)
-    else:
-        row = (await connection.execute(plan.statement, params)).one()
     reads = ctx.reads
     for type_field, ids in zip(plan.audited, row[1:1 + len(plan.audited)], strict=True):
         for record_id in orjson.loads(ids) if ids else ():
