@@ -92,3 +92,27 @@ async def fetch_row(connection: AsyncConnection, statement: DriverStatement,
         for listener in sync.dispatch.after_cursor_execute:
             listener(sync, None, statement.sql, arguments, context, False)
     return row  # type: ignore[no-any-return]
+
+
+async def execute_committed(connection: AsyncConnection, statement: DriverStatement,
+                            params: Mapping[str, Any]) -> None:
+    """Run one writing ``statement`` outside any transaction: PostgreSQL commits it by
+    itself, durably, before answering. The engine's listeners see the statement and, as
+    for any transaction, its commit."""
+    sync = connection.sync_connection
+    assert sync is not None
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    arguments = statement.arguments(params)
+    listening = sync._has_events or sync.engine._has_events
+    context = SimpleNamespace()
+    if listening:
+        for listener in sync.dispatch.before_cursor_execute:
+            listener(sync, None, statement.sql, arguments, context, False)
+    await driver.execute(statement.sql, *arguments)
+    if listening:
+        for listener in sync.dispatch.after_cursor_execute:
+            listener(sync, None, statement.sql, arguments, context, False)
+        for commit_listener in sync.dispatch.commit:
+            commit_listener(sync)

@@ -23,7 +23,7 @@ from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from authz.compiled import Grant
 from authz.scope import Scope
@@ -77,9 +77,20 @@ class UnitOfWork:
         return self._session
 
     @property
+    def in_transaction(self) -> bool:
+        """Whether the session began a transaction (a statement ran, a change is held)."""
+        return self._session is not None and self._session.in_transaction()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine the sessions are bound to."""
+        engine: AsyncEngine = self._sessions.kw["bind"]
+        return engine
+
+    @property
     def dialect_name(self) -> str:
         """The database's dialect (``postgresql``, ``sqlite``), known without a session."""
-        return str(self._sessions.kw["bind"].dialect.name)
+        return str(self.engine.dialect.name)
 
     @contextlib.asynccontextmanager
     async def statement_connection(self) -> AsyncIterator[AsyncConnection]:
@@ -90,8 +101,7 @@ class UnitOfWork:
         if self._session is not None and self._session.in_transaction():
             yield await self._session.connection()
             return
-        engine = self._sessions.kw["bind"]
-        async with engine.connect() as connection:
+        async with self.engine.connect() as connection:
             yield connection
 
     async def __aenter__(self) -> "UnitOfWork":
