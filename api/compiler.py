@@ -72,10 +72,12 @@ from api.inputs import argument_checks
 from api.list_sizes import DEFAULT_PAGE
 from api.paging import decode_cursor, encode_cursor
 from api.principals import Proof
+from api.reads import read_rows
 from api.resolvers.ids import decode_id
 from authz.compiled import Grant
 from authz.masking import MASKABLE
 from authz.scope import NO_GRANTS, SELF, Scope
+from db import audit
 from db.direct import DriverStatement, driver_statement, fetch_row
 from db.models import Cadre, CadreLabel, CadreTypeLabel, Evaluation, Finding, NegativeListItem
 from db.models import Unit as UnitRow
@@ -1030,22 +1032,28 @@ async def run_plan(context: Any, plan: Plan, params: dict[str, Any]) -> Any:
         params.update(proof.values())
     async with ctx.uow.statement_connection() as connection:
         dialect = connection.dialect
-        if dialect.name == "postgresql" and not ctx.settings.db_pgbouncer:
+        direct = dialect.name == "postgresql" and not ctx.settings.db_pgbouncer
+        if direct:
             row = await fetch_row(connection, plan.for_driver(statement, dialect), params)
         else:
             if dialect.name == "sqlite":
                 await _register_sqlite_functions(connection)
             row = (await connection.execute(statement, params)).one()
-    assert row is not None  # one row, always: the statement selects no FROM of its own
-    if proving:
-        assert proof is not None
-        proof.record(row[1 + len(plan.audited):])
-        if not proof.holds(ctx.policy.compiled.version):
-            return None  # dropped unread: the endpoint answers again (api.principals)
-    reads = ctx.reads
-    for type_field, ids in zip(plan.audited, row[1:1 + len(plan.audited)], strict=True):
-        for record_id in orjson.loads(ids) if ids else ():
-            reads.note(type_field, record_id)
+        assert row is not None  # one row, always: the statement selects no FROM of its own
+        if proving:
+            assert proof is not None
+            proof.record(row[1 + len(plan.audited):])
+            if not proof.holds(ctx.policy.compiled.version):
+                return None  # dropped unread: the endpoint answers again (api.principals)
+        reads = ctx.reads
+        for type_field, ids in zip(plan.audited, row[1:1 + len(plan.audited)], strict=True):
+            for record_id in orjson.loads(ids) if ids else ():
+                reads.note(type_field, record_id)
+        if reads and direct and not ctx.uow.in_transaction:
+            # The answer's reads, committed by one more statement on the same connection
+            # before the answer leaves; a failure withholds it (api.errors.settle).
+            await audit.append_committed(connection, read_rows(ctx), direct=True)
+            reads.clear()
     if not plan.may_deny:
         return orjson.Fragment(row[0])
     data = orjson.loads(row[0])

@@ -113,15 +113,20 @@ async def write_reads_alone(context: Any) -> None:
     """`write_reads` for an operation that wrote nothing else (a query): its events are
     committed in a statement of their own, shared with the reads of concurrent requests
     (`ReadAppender`); the answer waits for that commit (`api.commits`)."""
-    reads: ReadLog = context.reads
-    rows = [audit.event_row(actor=context.principal, operation=READ_OPERATION,
-                            record_type=record_type, record_ids=record_ids, fields=fields,
-                            at=context.now)
-            for record_type, record_ids, fields in reads.events()]
+    rows = read_rows(context)
     engine = context.uow.engine
     direct = engine.dialect.name == "postgresql" and not context.settings.db_pgbouncer
     await appender(engine, direct).append(rows)
-    reads.clear()
+    context.reads.clear()
+
+
+def read_rows(context: Any) -> list[dict[str, Any]]:
+    """The rows of the ``read`` events noted in ``context.reads`` (`db.audit.event_row`)."""
+    reads: ReadLog = context.reads
+    return [audit.event_row(actor=context.principal, operation=READ_OPERATION,
+                            record_type=record_type, record_ids=record_ids, fields=fields,
+                            at=context.now)
+            for record_type, record_ids, fields in reads.events()]
 
 
 class ReadAppender:

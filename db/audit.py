@@ -24,7 +24,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.audit_keys import SigningKey
@@ -185,8 +198,12 @@ async def seal_batch(session: AsyncSession, key: SigningKey, batch_size: int = 2
                            now or datetime.now(UTC), key.key_id)
     signed = replace(unsigned, signature=key.sign(unsigned.body()))
     await session.execute(insert(AuditCheckpoint).values(**signed.__dict__))
-    await session.execute(update(AuditEvent).where(AuditEvent.id.in_([r.id for r in rows]))
-                          .values(checkpoint_id=signed.id)
+    ids = [r.id for r in rows]
+    # One array parameter on PostgreSQL: an IN list of a whole batch is compiled anew for
+    # every batch size, which cost the sealer more than the update itself (profiled).
+    chosen = (AuditEvent.id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+              if session.get_bind().dialect.name == "postgresql" else AuditEvent.id.in_(ids))
+    await session.execute(update(AuditEvent).where(chosen).values(checkpoint_id=signed.id)
                           .execution_options(synchronize_session=False))
     return signed
 
