@@ -67,6 +67,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
+from api import metrics, recorded_reads
 from api.field_plan import FieldPlan
 from api.inputs import argument_checks
 from api.list_sizes import DEFAULT_PAGE
@@ -360,6 +361,25 @@ class Plan:
     _proving: dict[bool, Any] = field(default_factory=dict)
     #: The statements compiled for the driver, by the id of the statement (which it holds).
     _driver: dict[int, DriverStatement] = field(default_factory=dict)
+    #: The ids behind each audit column, as selects of rows.
+    audit_rows: list[Any] = field(default_factory=list)
+    #: `statement` (or a `proving` one) recording its read itself, by proof variant.
+    _recording: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def records_itself(self) -> bool:
+        """Whether every audited value is of one field: the statement can then record the
+        answer's read event itself (`api.recorded_reads`)."""
+        return len(set(self.audited)) == 1
+
+    def recording(self, proof: Proof | None) -> Any:
+        """The statement (with ``proof``'s columns when given) that records its read."""
+        variant = None if proof is None else proof.policy_version_wanted
+        if variant not in self._recording:
+            statement = self.statement if proof is None else self.proving(proof)
+            self._recording[variant] = recorded_reads.recording(statement, self.audit_rows,
+                                                                proof)
+        return self._recording[variant]
 
     def proving(self, proof: Proof) -> Any:
         """`statement` with ``proof``'s columns after the audit columns."""
@@ -394,6 +414,8 @@ class _Builder:
     json: _Json
     classes: _Classes
     audits: list[tuple[str, Any]] = field(default_factory=list)
+    #: The ids of each audit column as rows (for `api.recorded_reads`).
+    audit_rows: list[Any] = field(default_factory=list)
     counter: int = 0
 
     def name(self, prefix: str) -> str:
@@ -483,9 +505,12 @@ class _Builder:
               allowed: Any) -> None:
         if not self.plan[type_field].audited:
             return
+        rows = (select(record_id).select_from(level.froms)
+                .where(*level.conditions, allowed, value.is_not(None)))
         ids = (select(self.json.id_array(record_id)).select_from(level.froms)
                .where(*level.conditions, allowed, value.is_not(None)).scalar_subquery())
         self.audits.append((type_field, ids))
+        self.audit_rows.append(rows)
 
     # -- cadres -------------------------------------------------------------------------
     def cadre_object(self, object_type: GraphQLObjectType, details: Any,
@@ -845,8 +870,10 @@ def compile_plan(context: Any, plan: FieldPlan, scope: Scope, dialect: str,
     # As text: the driver would decode PostgreSQL's json into Python objects.
     columns = [cast(json.object(pairs), Text).label("data")]
     columns += [cast(ids, Text).label(f"a{i}") for i, (_, ids) in enumerate(builder.audits)]
-    return Plan(select(*columns), roots, [type_field for type_field, _ in builder.audits],
-                _mark(roots))
+    compiled = Plan(select(*columns), roots, [type_field for type_field, _ in builder.audits],
+                    _mark(roots))
+    compiled.audit_rows = builder.audit_rows
+    return compiled
 
 
 def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
@@ -1025,14 +1052,21 @@ async def run_plan(context: Any, plan: Plan, params: dict[str, Any]) -> Any:
     RUNS["planned"] += 1
     proof: Proof | None = getattr(ctx, "proof", None)
     proving = proof is not None and proof.fresh is None  # the caller proven by the same row
+    direct = ctx.uow.dialect_name == "postgresql" and not ctx.settings.db_pgbouncer
+    # The read event in the same statement, when the statement commits on its own.
+    records = direct and plan.records_itself and not ctx.uow.in_transaction
     statement = plan.statement
     if proving:
         assert proof is not None
         statement = plan.proving(proof)
         params.update(proof.values())
+    if records:
+        statement = plan.recording(proof if proving else None)
+        wanted = proving and proof is not None and proof.policy_version_wanted
+        params.update(recorded_reads.values(
+            ctx, plan.audited[0], ctx.policy.compiled.version if wanted else None))
     async with ctx.uow.statement_connection() as connection:
         dialect = connection.dialect
-        direct = dialect.name == "postgresql" and not ctx.settings.db_pgbouncer
         if direct:
             row = await fetch_row(connection, plan.for_driver(statement, dialect), params)
         else:
@@ -1045,15 +1079,22 @@ async def run_plan(context: Any, plan: Plan, params: dict[str, Any]) -> Any:
             proof.record(row[1 + len(plan.audited):])
             if not proof.holds(ctx.policy.compiled.version):
                 return None  # dropped unread: the endpoint answers again (api.principals)
-        reads = ctx.reads
-        for type_field, ids in zip(plan.audited, row[1:1 + len(plan.audited)], strict=True):
-            for record_id in orjson.loads(ids) if ids else ():
-                reads.note(type_field, record_id)
-        if reads and direct and not ctx.uow.in_transaction:
-            # The answer's reads, committed by one more statement on the same connection
-            # before the answer leaves; a failure withholds it (api.errors.settle).
-            await audit.append_committed(connection, read_rows(ctx), direct=True)
-            reads.clear()
+        if records:
+            if row[-1] is not None:
+                metrics.AUDIT_EVENTS.inc()
+                record_type, name = plan.audited[0].split(".", 1)
+                ctx.reads.recorded(record_type, orjson.loads(row[-1]), [name])
+        else:
+            reads = ctx.reads
+            for type_field, ids in zip(plan.audited, row[1:1 + len(plan.audited)],
+                                       strict=True):
+                for record_id in orjson.loads(ids) if ids else ():
+                    reads.note(type_field, record_id)
+            if reads and direct and not ctx.uow.in_transaction:
+                # The answer's reads, committed by one more statement on the same
+                # connection before the answer leaves; a failure withholds it.
+                await audit.append_committed(connection, read_rows(ctx), direct=True)
+                reads.clear()
     if not plan.may_deny:
         return orjson.Fragment(row[0])
     data = orjson.loads(row[0])

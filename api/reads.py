@@ -38,6 +38,10 @@ class ReadLog:
     def clear(self) -> None:
         self._ids.clear()
 
+    def recorded(self, record_type: str, record_ids: list[int], fields: list[str]) -> None:
+        """An event the answer's own statement has written (`api.recorded_reads`): nothing
+        is left to write for it; kept for whoever observes the log."""
+
     def __bool__(self) -> bool:
         return bool(self._ids)
 
