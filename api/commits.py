@@ -22,7 +22,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLResolveInfo
 
-from api.reads import write_reads
+from api.reads import write_reads, write_reads_alone
 from api.writes import WRITES
 from authz.writes import Write
 
@@ -99,6 +99,9 @@ async def commit_operation(context: Any, result: Any, *, mutation: bool) -> None
             # A query writes nothing but its reads; a statement that failed may have
             # left its transaction unusable (PostgreSQL), so they go in a fresh one.
             await uow.rollback()
+        if not mutation and not uow.in_transaction:
+            await write_reads_alone(context)  # one statement, its own transaction
+            return
         await write_reads(context)
         await uow.commit()
     elif uow.pending:

@@ -56,6 +56,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -69,18 +70,22 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
+from api import metrics, recorded_reads
 from api.field_plan import FieldPlan
 from api.guard import Denials
 from api.inputs import argument_checks
 from api.list_sizes import DEFAULT_PAGE
 from api.paging import decode_cursor, encode_cursor
 from api.principals import Proof
+from api.reads import read_rows
 from api.resolvers.ids import decode_id
 from authz.compiled import Grant
 from authz.masking import MASKABLE
 from authz.scope import NO_GRANTS, SELF, Scope
+from db import audit
+from db.direct import DriverStatement, driver_statement, fetch_row
 from db.models import Cadre, CadreLabel, CadreTypeLabel, Evaluation, Finding, NegativeListItem
 from db.models import Unit as UnitRow
 from domain.errors import DomainError
@@ -304,6 +309,12 @@ class _Json:
         """A JSON array of the given values, in their order."""
         return (func.json_build_array if self.pg else func.json_array)(*values)
 
+    def ordered(self, statement: Any, *order: Any) -> Any:
+        """``statement`` as the rows of an `array`: ordered on SQLite, whose aggregate
+        keeps its input's order; as is on PostgreSQL, whose aggregate orders itself (an
+        ORDER BY in the subquery would also keep the planner from flattening it)."""
+        return statement if self.pg else statement.order_by(*order)
+
     def id_array(self, value: Any) -> Any:
         return func.json_agg(value) if self.pg else func.json_group_array(value)
 
@@ -440,8 +451,9 @@ class Plan:
     """One operation compiled for one grant shape: the statement and how to read it.
 
     The statement answers ``data``, then one column per audited selection, then the class
-    skeleton when some selection can deny. The skeleton is always the last column, after
-    the caller's proof when `proving` adds it, so that the columns before keep their places.
+    skeleton when some selection can deny. The skeleton comes after the caller's proof when
+    `proving` adds it, so that the columns before keep their places, and before the read
+    event's ids that `recording` adds last (`skeleton_of`).
     """
 
     #: ``data`` and the audit columns.
@@ -456,6 +468,12 @@ class Plan:
     keep: tuple[Any, ...] = ()
     #: The statement with the caller's account check (and the policy version) added.
     _proving: dict[bool, Any] = field(default_factory=dict)
+    #: The statements compiled for the driver, by the id of the statement (which it holds).
+    _driver: dict[int, DriverStatement] = field(default_factory=dict)
+    #: The ids behind each audit column, as selects of rows.
+    audit_rows: list[Any] = field(default_factory=list)
+    #: `statement` (or a `proving` one) recording its read itself, by proof variant.
+    _recording: dict[Any, Any] = field(default_factory=dict)
     #: The statement: `columns`, then `skeleton`.
     statement: Any = field(init=False)
 
@@ -466,6 +484,21 @@ class Plan:
     def may_deny(self) -> bool:
         return self.skeleton is not None
 
+    @property
+    def records_itself(self) -> bool:
+        """Whether every audited value is of one field: the statement can then record the
+        answer's read event itself (`api.recorded_reads`)."""
+        return len(set(self.audited)) == 1
+
+    def recording(self, proof: Proof | None) -> Any:
+        """The statement (with ``proof``'s columns when given) that records its read."""
+        variant = None if proof is None else proof.policy_version_wanted
+        if variant not in self._recording:
+            statement = self.statement if proof is None else self.proving(proof)
+            self._recording[variant] = recorded_reads.recording(statement, self.audit_rows,
+                                                                proof)
+        return self._recording[variant]
+
     def proving(self, proof: Proof) -> Any:
         """`statement` with ``proof``'s columns after the audit columns."""
         wanted = proof.policy_version_wanted
@@ -473,9 +506,21 @@ class Plan:
             self._proving[wanted] = self._select(proof.columns())
         return self._proving[wanted]
 
+    def skeleton_of(self, row: Any, recorded: bool) -> Any:
+        """The class skeleton in a ``row`` of `statement` or a `proving` one, or of a
+        `recording` one (``recorded``), whose last column is the read event's."""
+        return row[-2] if recorded else row[-1]
+
     def _select(self, proof_columns: list[Any]) -> Any:
         last = [] if self.skeleton is None else [self.skeleton]
         return select(*self.columns, *proof_columns, *last)
+
+    def for_driver(self, statement: Any, dialect: Any) -> DriverStatement:
+        """``statement`` (this plan's own or a `proving` one) compiled for the driver."""
+        found = self._driver.get(id(statement))
+        if found is None:
+            found = self._driver[id(statement)] = driver_statement(statement, dialect)
+        return found
 
 
 @dataclass
@@ -496,6 +541,8 @@ class _Builder:
     json: _Json
     classes: _Classes
     audits: list[tuple[str, Any]] = field(default_factory=list)
+    #: The ids of each audit column as rows (for `api.recorded_reads`).
+    audit_rows: list[Any] = field(default_factory=list)
     counter: int = 0
 
     def name(self, prefix: str) -> str:
@@ -603,9 +650,12 @@ class _Builder:
               allowed: Any) -> None:
         if not self.plan[type_field].audited:
             return
+        rows = (select(record_id).select_from(level.froms)
+                .where(*level.conditions, allowed, value.is_not(None)))
         ids = (select(self.json.id_array(record_id)).select_from(level.froms)
                .where(*level.conditions, allowed, value.is_not(None)).scalar_subquery())
         self.audits.append((type_field, ids))
+        self.audit_rows.append(rows)
 
     # -- cadres -------------------------------------------------------------------------
     def cadre_object(self, object_type: GraphQLObjectType, details: Any,
@@ -676,7 +726,8 @@ class _Builder:
         object_type = _list_of(graphql_type)
         inner = (select(LABEL_TYPES.c.code, LABEL_TYPES.c.title, LABEL_TYPES.c.gloss)
                  .join(LABELS, LABEL_TYPES.c.code == LABELS.c.label_code)
-                 .where(LABELS.c.cadre_id == row.c.id).order_by(LABEL_TYPES.c.code)
+                 .where(LABELS.c.cadre_id == row.c.id))
+        inner = (self.json.ordered(inner, LABEL_TYPES.c.code)
                  .correlate(row).subquery(self.name("l")))
 
         def build(key: str, name: str, sub: Any,
@@ -698,7 +749,7 @@ class _Builder:
         row, classes = level.row, self.classes
         count = 2 * len(classes.combos)
         rows = select(EVALUATIONS).where(EVALUATIONS.c.cadre_id == row.c.id).correlate(row)
-        inner = (rows.order_by(EVALUATIONS.c.year.desc(), EVALUATIONS.c.period)
+        inner = (self.json.ordered(rows, EVALUATIONS.c.year.desc(), EVALUATIONS.c.period)
                  .subquery(self.name("e")))
         finalised = case((inner.c.finalised == true(), 1), else_=0)
 
@@ -734,7 +785,8 @@ class _Builder:
         source = (select(*FINDINGS.c, ITEMS.c.title.label("item_title"))
                   .join(ITEMS, ITEMS.c.code == FINDINGS.c.item_code))
         of_cadre = source.where(FINDINGS.c.cadre_id == row.c.id).correlate(row)
-        inner = (of_cadre.order_by(FINDINGS.c.reported_at.desc(), FINDINGS.c.id.desc())
+        inner = (self.json.ordered(of_cadre, FINDINGS.c.reported_at.desc(),
+                                   FINDINGS.c.id.desc())
                  .subquery(self.name("f")))
         # The same rows for the audit columns, joined to the rows of the level above.
         rows = source.subquery(self.name("fa"))
@@ -923,11 +975,14 @@ def _cadres_parameters(index: int, args: dict[str, Any], params: dict[str, Any],
             given.get("leadershipRole") is not None, bool(search))
 
 
-def _cadre_conditions(index: int, table: Any, shape: tuple[Any, ...], scope: Scope,
+def _cadre_conditions(index: int, table: Any, shape: tuple[Any, ...], builder: "_Builder",
                       paging: bool) -> list[Any]:
     has_after, has_units, has_status, has_role, has_search = shape
-    conditions = [scope.row_filter("Cadre.id", table.c.unit_id, table.c.id)]
-    if has_units:
+    conditions = [builder.scope.row_filter("Cadre.id", table.c.unit_id, table.c.id)]
+    if has_units and builder.json.pg:  # an array: the statement's text is the same each run
+        conditions.append(table.c.unit_id == any_(bindparam(f"units{index}",
+                                                            type_=ARRAY(Integer))))
+    elif has_units:
         conditions.append(table.c.unit_id.in_(bindparam(f"units{index}", expanding=True)))
     if has_status:
         conditions.append(table.c.status == bindparam(f"status{index}", type_=String))
@@ -977,21 +1032,24 @@ def compile_plan(context: Any, plan: FieldPlan, scope: Scope, dialect: str,
     columns = [cast(json.object(pairs), Text).label("data")]
     columns += [cast(ids, Text).label(f"a{i}") for i, (_, ids) in enumerate(builder.audits)]
     skeleton = builder.skeleton(roots)
-    return Plan(columns, None if skeleton is None else cast(skeleton, Text).label("skeleton"),
-                Shape.of(roots), [type_field for type_field, _ in builder.audits])
+    compiled = Plan(columns,
+                    None if skeleton is None else cast(skeleton, Text).label("skeleton"),
+                    Shape.of(roots), [type_field for type_field, _ in builder.audits])
+    compiled.audit_rows = builder.audit_rows
+    return compiled
 
 
 def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
                 details: Any, shape: tuple[Any, ...]) -> tuple[Any, list[Selection], Any]:
-    json, scope = builder.json, builder.scope
+    json = builder.json
     table = CADRES.alias(f"c{index}")
-    inner = (select(table).where(*_cadre_conditions(index, table, shape, scope, True))
+    inner = (select(table).where(*_cadre_conditions(index, table, shape, builder, True))
              .order_by(table.c.id).limit(bindparam(f"limit{index}", type_=Integer))
              .subquery(f"p{index}"))
     window = select(inner, func.row_number().over(order_by=inner.c.id).label("rn")) \
         .cte(f"w{index}")
     first = bindparam(f"first{index}", type_=Integer)
-    page = (select(window).where(window.c.rn <= first).order_by(window.c.id)
+    page = (json.ordered(select(window).where(window.c.rn <= first), window.c.id)
             .subquery(f"d{index}"))
     level = _Level(page, [], page)
     connection_type = _object(graphql_type)
@@ -1024,7 +1082,7 @@ def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
         if name == "totalCount":
             counted = CADRES.alias(builder.name("t"))
             return (select(func.count()).select_from(counted)
-                    .where(*_cadre_conditions(index, counted, shape, scope, False))
+                    .where(*_cadre_conditions(index, counted, shape, builder, False))
                     .scalar_subquery()), selection
         if name == "edges":
             edge_type = _list_of(field_type)
@@ -1061,8 +1119,7 @@ def _single_cadre(builder: _Builder, index: int, graphql_type: GraphQLOutputType
 def _negative_list(builder: _Builder, graphql_type: GraphQLOutputType,
                    details: Any) -> tuple[Any, list[Selection]]:
     json = builder.json
-    items = (select(ITEMS).order_by(ITEMS.c.code)
-             .subquery(builder.name("n")))
+    items = json.ordered(select(ITEMS), ITEMS.c.code).subquery(builder.name("n"))
 
     def build(key: str, name: str, sub: Any,
               field_type: GraphQLOutputType) -> tuple[Any, Selection]:
@@ -1084,7 +1141,8 @@ _PLANS: "OrderedDict[tuple[Any, ...], Plan | None]" = OrderedDict()
 RUNS: Counter[str] = Counter()
 
 
-def _scope_key(scope: Scope) -> tuple[Any, ...]:
+def scope_key(scope: Scope) -> tuple[Any, ...]:
+    """What of a scope a plan depends on (part of a plan's cache key)."""
     principal = scope.principal
     return (type(scope), scope.policy.version, id(scope.policy), id(scope.tree),
             principal.kind, principal.holdings, principal.cadre_id, principal.scopes,
@@ -1092,16 +1150,28 @@ def _scope_key(scope: Scope) -> tuple[Any, ...]:
 
 
 async def run_query(context: Any) -> Any:
-    """The ``data`` of the execution context's query operation, by its plan.
-
-    Returns an ``orjson.Fragment`` of the database's JSON, the denials it holds reported
-    from the class skeleton.
+    """The ``data`` of the execution context's query operation, by its plan (compiled
+    now if none is cached); see `run_plan`.
 
     Raises:
         Unsupported: the plan does not cover the operation; nothing was executed.
     """
-    import orjson
+    plan, params = find_plan(context)
+    return await run_plan(context, plan, params)
 
+
+def find_plan(context: Any, *, compile_missing: bool = True) -> tuple[Plan, dict[str, Any]]:
+    """The plan of ``context``'s query operation and the parameters of this run.
+
+    ``context`` is graphql-core's execution context, or anything carrying the same
+    ``schema``, ``operation``, ``fragments``, ``variable_values`` and ``context_value``
+    (`api.planned`), which may only find a cached plan (``compile_missing=False``):
+    compiling needs the executor's ``collect_subfields``.
+
+    Raises:
+        Unsupported: no plan covers the operation (or none is cached and
+            ``compile_missing`` is false); nothing was executed.
+    """
     ctx = context.context_value
     strawberry_schema = getattr(context.schema, "_strawberry_schema", None)
     plan_of_fields: FieldPlan | None = getattr(strawberry_schema, "field_plan", None)
@@ -1115,15 +1185,15 @@ async def run_query(context: Any) -> Any:
     if defer_usages:
         raise Unsupported
     shape, params = root_arguments(context, grouped)
-    session = ctx.uow.session
-    connection = await session.connection()
-    dialect = connection.dialect.name
+    dialect = ctx.uow.dialect_name
     switches = tuple(sorted((name, value) for name, value in context.variable_values.coerced.items()
                             if isinstance(value, bool)))
-    key = (id(operation), id(context.schema), switches, shape, _scope_key(scope), dialect)
+    key = (id(operation), id(context.schema), switches, shape, scope_key(scope), dialect)
     if key in _PLANS:
         plan = _PLANS[key]
         _PLANS.move_to_end(key)
+    elif not compile_missing:
+        raise Unsupported
     else:
         try:
             plan = compile_plan(context, plan_of_fields, scope, dialect, grouped, shape)
@@ -1136,25 +1206,69 @@ async def run_query(context: Any) -> Any:
     if plan is None:
         RUNS["fallback"] += 1
         raise Unsupported
+    return plan, params
+
+
+async def run_plan(context: Any, plan: Plan, params: dict[str, Any]) -> Any:
+    """Run ``plan`` with ``params``: the ``data`` of the operation.
+
+    Returns an ``orjson.Fragment`` of the database's JSON, the denials it holds reported
+    from the class skeleton; None when the caller's account check, proven by the same
+    statement, no longer holds (the endpoint answers again).
+    """
+    import orjson
+
+    ctx = context.context_value
     RUNS["planned"] += 1
-    if dialect == "sqlite":
-        await _register_sqlite_functions(connection)
     proof: Proof | None = getattr(ctx, "proof", None)
-    if proof is not None and proof.fresh is None:  # the caller is proven by the same row
+    proving = proof is not None and proof.fresh is None  # the caller proven by the same row
+    direct = ctx.uow.dialect_name == "postgresql" and not ctx.settings.db_pgbouncer
+    # The read event in the same statement, when the statement commits on its own.
+    records = direct and plan.records_itself and not ctx.uow.in_transaction
+    statement = plan.statement
+    if proving:
+        assert proof is not None
         statement = plan.proving(proof)
         params.update(proof.values())
-        row = (await connection.execute(statement, params)).one()
-        proof.record(row[1 + len(plan.audited):])
-        if not proof.holds(ctx.policy.compiled.version):
-            return None  # dropped unread: the endpoint answers again (api.principals)
-    else:
-        row = (await connection.execute(plan.statement, params)).one()
-    reads = ctx.reads
-    for type_field, ids in zip(plan.audited, row[1:1 + len(plan.audited)], strict=True):
-        for record_id in orjson.loads(ids) if ids else ():
-            reads.note(type_field, record_id)
-    if plan.may_deny and row[-1] is not None:
-        report_denials(orjson.loads(row[-1]), plan.root, ctx.denials)
+    if records:
+        statement = plan.recording(proof if proving else None)
+        wanted = proving and proof is not None and proof.policy_version_wanted
+        params.update(recorded_reads.values(
+            ctx, plan.audited[0], ctx.policy.compiled.version if wanted else None))
+    async with ctx.uow.statement_connection() as connection:
+        dialect = connection.dialect
+        if direct:
+            row = await fetch_row(connection, plan.for_driver(statement, dialect), params)
+        else:
+            if dialect.name == "sqlite":
+                await _register_sqlite_functions(connection)
+            row = (await connection.execute(statement, params)).one()
+        assert row is not None  # one row, always: the statement selects no FROM of its own
+        if proving:
+            assert proof is not None
+            proof.record(row[1 + len(plan.audited):])
+            if not proof.holds(ctx.policy.compiled.version):
+                return None  # dropped unread: the endpoint answers again (api.principals)
+        if records:
+            if row[-1] is not None:
+                metrics.AUDIT_EVENTS.inc()
+                record_type, name = plan.audited[0].split(".", 1)
+                ctx.reads.recorded(record_type, orjson.loads(row[-1]), [name])
+        else:
+            reads = ctx.reads
+            for type_field, ids in zip(plan.audited, row[1:1 + len(plan.audited)],
+                                       strict=True):
+                for record_id in orjson.loads(ids) if ids else ():
+                    reads.note(type_field, record_id)
+            if reads and direct and not ctx.uow.in_transaction:
+                # The answer's reads, committed by one more statement on the same
+                # connection before the answer leaves; a failure withholds it.
+                await audit.append_committed(connection, read_rows(ctx), direct=True)
+                reads.clear()
+    if plan.may_deny:
+        skeleton = plan.skeleton_of(row, records)
+        if skeleton is not None:
+            report_denials(orjson.loads(skeleton), plan.root, ctx.denials)
     return orjson.Fragment(row[0])
 
 

@@ -118,35 +118,46 @@ class ErrorPolicy(SchemaExtension):
         result = self.execution_context.result
         if result is None:
             return
-        context = self.execution_context.context
-        denials = getattr(context, "denials", None)
-        errors = list(getattr(result, "errors", None) or [])
-        unavailable = [error for error in errors if classify(error) == "UNAVAILABLE"]
-        failure: GraphQLError | None = unavailable[0] if unavailable else None
-        if failure is not None:
+        execution = self.execution_context
+        mutation = (execution.graphql_document is not None  # None: it did not parse
+                    and execution.operation_type is OperationType.MUTATION)
+        await settle(execution.context, result, mutation=mutation)
+
+
+async def settle(context: Any, result: Any, *, mutation: bool) -> None:
+    """Commit the operation behind ``result`` (or roll it back), then code its errors,
+    mask faults and add the request's field denials, in place (`ErrorPolicy`).
+
+    Args:
+        context: the request's context (unit of work, denials, reads).
+        result: the operation's ``ExecutionResult``, not yet sent.
+        mutation: whether the operation is a mutation.
+    """
+    denials = getattr(context, "denials", None)
+    errors = list(getattr(result, "errors", None) or [])
+    unavailable = [error for error in errors if classify(error) == "UNAVAILABLE"]
+    failure: GraphQLError | None = unavailable[0] if unavailable else None
+    if failure is not None:
+        await _roll_back(context)
+    elif getattr(context, "uow", None) is not None:
+        try:
+            await commit_operation(context, result, mutation=mutation)
+        except Exception as fault:  # noqa: BLE001 - any failure withholds the answer
+            if is_unavailable(fault):
+                log.warning("operation not committed, answer withheld: %r", fault)
+            else:
+                log.error("operation not committed; answer withheld", exc_info=fault)
+            failure = GraphQLError(INTERNAL_MESSAGE, original_error=fault)
             await _roll_back(context)
-        elif getattr(context, "uow", None) is not None:
-            try:
-                execution = self.execution_context
-                mutation = (execution.graphql_document is not None  # None: it did not parse
-                            and execution.operation_type is OperationType.MUTATION)
-                await commit_operation(context, result, mutation=mutation)
-            except Exception as fault:  # noqa: BLE001 - any failure withholds the answer
-                if is_unavailable(fault):
-                    log.warning("operation not committed, answer withheld: %r", fault)
-                else:
-                    log.error("operation not committed; answer withheld", exc_info=fault)
-                failure = GraphQLError(INTERNAL_MESSAGE, original_error=fault)
-                await _roll_back(context)
-        if failure is not None:
-            result.data = None
-            errors = [failure]
-            if denials is not None:
-                denials.clear()
-        presented = [present(error) for error in errors]
+    if failure is not None:
+        result.data = None
+        errors = [failure]
         if denials is not None:
-            presented.extend(denials.errors())
-        result.errors = presented or None
+            denials.clear()
+    presented = [present(error) for error in errors]
+    if denials is not None:
+        presented.extend(denials.errors())
+    result.errors = presented or None
 
 
 async def _roll_back(context: Any) -> None:

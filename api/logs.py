@@ -12,6 +12,7 @@ nothing from the request body is read into it.
 
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
@@ -19,11 +20,15 @@ import structlog
 
 LogFormat = Literal["json", "console"]
 _access = structlog.get_logger("cadre.request")
+#: Whether lines are JSON (`configure_logging`): the request line is then written directly.
+_json_lines = False
 
 
 def configure_logging(log_format: LogFormat = "json", level: int = logging.INFO) -> None:
     """Render structlog's and the standard library's log records as JSON (or, for a
     developer's terminal, as aligned console text) on stdout."""
+    global _json_lines
+    _json_lines = log_format == "json"
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -69,14 +74,30 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def request_line(record: Any, principal: Any, status: int, seconds: float) -> None:
-    """Log the line of one GraphQL request (a `api.telemetry.RequestRecord`)."""
-    caller: dict[str, Any] = {}
+    """Log the line of one GraphQL request (a `api.telemetry.RequestRecord`).
+
+    As JSON it is rendered here, with the keys and timestamp structlog's chain gives every
+    other line: going through that chain and the standard library's handler cost a tenth
+    of a roster request (profiled), for a line whose shape never varies.
+    """
+    line: dict[str, Any] = {"request_id": record.request_id, "operation": record.operation,
+                            "outcome": record.outcome, "status": status,
+                            "duration_ms": round(seconds * 1000, 2),
+                            "sql_statements": record.statements}
     if principal is not None and getattr(principal, "is_partner", False):
-        caller["partner_token_id"] = principal.token_id
+        line["partner_token_id"] = principal.token_id
     elif principal is not None:
-        caller["account_id"] = principal.user_id
-        caller["roles"] = sorted({holding.role.value for holding in principal.holdings})
-    _access.info("request", request_id=record.request_id, operation=record.operation,
-                 outcome=record.outcome, status=status,
-                 duration_ms=round(seconds * 1000, 2), sql_statements=record.statements,
-                 **caller)
+        line["account_id"] = principal.user_id
+        line["roles"] = sorted({holding.role.value for holding in principal.holdings})
+    if not (_json_lines and _REQUESTS.isEnabledFor(logging.INFO)):
+        _access.info("request", **line)
+        return
+    line = {**structlog.contextvars.get_contextvars(), **line, "event": "request",
+            "level": "info", "logger": "cadre.request",
+            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
+    stream = sys.stdout
+    stream.write(_dumps(line) + "\n")
+    stream.flush()
+
+
+_REQUESTS = logging.getLogger("cadre.request")

@@ -143,6 +143,15 @@ class Principals:
         self._size = size
         self._known: dict[TokenSubject, tuple[Principal, AccountCheck]] = {}
 
+    def known(self, user: BaseUser) -> Caller | None:
+        """The cached caller behind a token, with its check still to run; None when the
+        account is not cached (then `resolve` reads it)."""
+        if isinstance(user, TokenUser):
+            known = self._known.get(user.subject)
+            if known is not None:
+                return Caller(*known)
+        return None
+
     async def resolve(self, session: AsyncSession, user: BaseUser) -> Caller | None:
         """The caller behind an authenticated request, perhaps with a check still to run;
         None when the account is gone, inactive or its tokens revoked, or the partner token

@@ -100,7 +100,11 @@ class Scope:
 
     def ever_readable(self) -> frozenset[str]:
         """Fields this principal may read on at least one record."""
-        return frozenset().union(*(self.readable(g) for g in self.possible_grants()))
+        found: frozenset[str] | None = self.__dict__.get("_ever_readable")
+        if found is None:  # asked by every request: a scope is built once (`scope_of`)
+            found = frozenset().union(*(self.readable(g) for g in self.possible_grants()))
+            self.__dict__["_ever_readable"] = found
+        return found
 
     # -- row filters --------------------------------------------------------------------
     def row_filter(self, id_field: str, unit_column: Any,
@@ -206,3 +210,22 @@ class UnrestrictedScope(Scope):
     def row_filter(self, id_field: str, unit_column: Any,
                    cadre_column: Any) -> ColumnElement[bool]:
         return true()
+
+
+#: Scopes built, by kind, principal, unit tree and policy; see `scope_of`.
+_SCOPES: dict[tuple[Any, ...], Scope] = {}
+MAX_SCOPES = 4096
+
+
+def scope_of(kind: type[Scope], principal: Principal, tree: UnitTree,
+             policy: CompiledPolicy) -> Scope:
+    """The scope of ``principal`` under ``tree`` and ``policy``, built once and shared by
+    the requests that follow (a scope never changes once built; a new policy or unit tree
+    is a new object, hence a new scope)."""
+    key = (kind, principal, id(tree), id(policy))
+    found = _SCOPES.get(key)
+    if found is None or found.tree is not tree or found.policy is not policy:
+        if len(_SCOPES) >= MAX_SCOPES:
+            _SCOPES.clear()  # simplest bound: a scope costs one build to come back
+        found = _SCOPES[key] = kind(principal, tree, policy)
+    return found

@@ -23,7 +23,7 @@ from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from authz.compiled import Grant
 from authz.scope import Scope
@@ -75,6 +75,34 @@ class UnitOfWork:
         if self._session is None:
             self._session = self._sessions()
         return self._session
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the session began a transaction (a statement ran, a change is held)."""
+        return self._session is not None and self._session.in_transaction()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine the sessions are bound to."""
+        engine: AsyncEngine = self._sessions.kw["bind"]
+        return engine
+
+    @property
+    def dialect_name(self) -> str:
+        """The database's dialect (``postgresql``, ``sqlite``), known without a session."""
+        return str(self.engine.dialect.name)
+
+    @contextlib.asynccontextmanager
+    async def statement_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one statement that needs no transaction of its own (a read):
+        the session's, when it began one (the statement joins it), else one from the pool,
+        returned as soon as the statement is done, so that a request holds a pooled
+        connection no longer than its statement runs."""
+        if self._session is not None and self._session.in_transaction():
+            yield await self._session.connection()
+            return
+        async with self.engine.connect() as connection:
+            yield connection
 
     async def __aenter__(self) -> "UnitOfWork":
         return self

@@ -28,6 +28,8 @@ def _ports(variable: str, default: range) -> range:
 #: Ports these tests may take, so they never meet another service on the machine.
 SERVER_PORTS = _ports("TEST_SERVER_PORTS", range(8250, 8300))
 REDIS_PORTS = _ports("TEST_REDIS_PORTS", range(56390, 56400))
+#: Ports for PostgreSQL clusters of the fault tests' own.
+PG_PORTS = _ports("TEST_PG_PORTS", range(55430, 55440))
 
 
 def free_port(ports: range) -> int:

@@ -54,6 +54,9 @@ class RecordedReads(ReadLog):
         self.written.extend(found)
         return iter(found)
 
+    def recorded(self, record_type: str, record_ids: list[int], fields: list[str]) -> None:
+        self.written.append((record_type, record_ids, fields))
+
 
 @st.composite
 def _directive(draw: st.DrawFn) -> str:

@@ -21,10 +21,10 @@ async def test_the_pool_settings_reach_the_api_engine() -> None:
     await engine.dispose()
 
 
-def test_the_default_pool_is_ten_and_ten_more_under_load() -> None:
+def test_the_default_pool_is_twenty_with_no_overflow_to_open_and_close_under_load() -> None:
     settings = Settings(database_url=POSTGRES_URL)
     assert (settings.db_pool_size, settings.db_max_overflow, settings.db_pgbouncer) == \
-        (10, 10, False)
+        (20, 0, False)
 
 
 def test_pgbouncer_mode_turns_both_statement_caches_off_and_names_statements_uniquely() -> None:
