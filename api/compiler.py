@@ -13,10 +13,15 @@ Authorization is compiled in. The cadres a principal can see fall into a few *gr
 classes* (the unit groups his holdings cover, his own file or not; for evaluations also
 finalised or not). A field readable in every class is selected as is, one readable in
 none is left out of the SQL (null), and any other is a ``CASE`` on the row's class.
-When some selected field can be denied, each object of that selection also carries its
-class under `CLASS_KEY`; the answer is then decoded once to report the denials exactly
-as the resolver path does (`api.guard.Denials`), and the key removed. Otherwise the
-database's JSON text goes into the HTTP answer as it is (``orjson.Fragment``).
+The database's JSON text goes into the HTTP answer as it is (``orjson.Fragment``), never
+decoded. When some selected field can be denied, the statement's last column is a *class
+skeleton*: nested as the answer is, the grant classes of the objects whose denials
+depend on them, and the number of objects whose denials do not (`Selection`); the roster
+with the comment denied on every evaluation has ``[3, 3, 2, …]``, the evaluations of each
+cadre. Walking it reports the denials exactly as the resolver path does
+(`api.guard.Denials`), a run of alike objects at once. Decoding the answer to find the
+denials, and encoding it again, made that roster page cost 0.70-0.77x the same page
+without the comment (requests per second); the skeleton costs a count per cadre in SQL.
 
 The compiler knows a closed set of fields (`COLUMNS` and the relations below); anything
 else (another root field, a datetime, ``Unit.parent``, an abstract type, a directive
@@ -29,7 +34,7 @@ import weakref
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     FieldNode,
@@ -69,6 +74,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from api import metrics, recorded_reads
 from api.field_plan import FieldPlan
+from api.guard import Denials
 from api.inputs import argument_checks
 from api.list_sizes import DEFAULT_PAGE
 from api.paging import decode_cursor, encode_cursor
@@ -91,8 +97,6 @@ ITEMS, LABELS, LABEL_TYPES = (NegativeListItem.__table__, CadreLabel.__table__,
                               CadreTypeLabel.__table__)
 UNITS = UnitRow.__table__
 
-#: The key carrying an object's grant class in the database's JSON (never a GraphQL name).
-CLASS_KEY = "\u0001class"
 #: Plans kept per process; a plan is a few kilobytes.
 MAX_PLANS = 256
 
@@ -126,7 +130,15 @@ class Unsupported(Exception):  # noqa: N818 - a signal, not an error
 # -- the answer's shape, for reporting denials -------------------------------------------
 @dataclass
 class Selection:
-    """One response key of an object: what the walk over the answer must know of it."""
+    """One response key of an object: what the walk over the class skeleton must know.
+
+    The skeleton of an object holds its *parts*: its grant class when some selection of
+    it is denied in some classes only, then the skeleton of each value below that can
+    deny, in selection order; one part stands alone, several make an array. Objects
+    with no part (whose denials are the same on each) count as 1; a list of them is
+    their number. A list of other objects is the array of their skeletons. A missing
+    value (null) has a null skeleton.
+    """
 
     key: str
     node: FieldNode
@@ -137,55 +149,139 @@ class Selection:
     denied_in: frozenset[int] = frozenset()
     #: The selections of the objects below (None: a leaf).
     below: "list[Selection] | None" = None
-    #: Some selection below can deny (set by `_mark` once the plan is built).
+    #: The SQL of the value's skeleton, built with the plan; None when nothing below can
+    #: deny.
+    skeleton: Any = None
+    # What the walk reads, set by `link` once the selections below exist:
+    #: Some selection below can deny: the value's skeleton is a part of its object's.
     deny_below: bool = False
-    #: The selections below that can deny or hold some that can, in order (by `_mark`).
-    walked: "list[Selection]" = field(default_factory=list)
+    #: The value is a list.
+    many: bool = False
+    #: How the skeleton of an object below reads.
+    shape: "Shape | None" = None
+
+    @property
+    def can_deny(self) -> bool:
+        """Whether a denial can be reported at this selection or below it."""
+        return self.deny_below or self.always_denied or bool(self.denied_in)
+
+    def link(self, graphql_type: GraphQLOutputType) -> None:
+        """Derive what the walk reads from what was built."""
+        named = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) \
+            else graphql_type
+        self.many = isinstance(named, GraphQLList)
+        self.deny_below = self.skeleton is not None
+        if self.below is not None:
+            self.shape = Shape.of(self.below)
 
 
-def _walk(value: Any, selections: list[Selection], path: list[str | int],
-          denials: Any) -> None:
-    """Report the denials of one object of the answer (depth first, in key order, as
-    the resolver path meets them) and drop its class key. Only selections that can
-    deny, or hold some that can, are visited (``selections`` is a `Selection.walked`).
-    ``path`` is the object's path, extended in place while its children are walked."""
-    grant_class = value.pop(CLASS_KEY, None)
-    for selection in selections:
-        if selection.always_denied or grant_class in selection.denied_in:
-            denials.add_at(selection.type_field, path, selection.key, selection.node)
-            continue
-        if not selection.deny_below:
-            continue
-        child = value.get(selection.key)
-        if child is None:
-            continue
-        path.append(selection.key)
-        below = selection.walked
-        if isinstance(child, list):
-            path.append(0)
-            for index, item in enumerate(child):
-                if item is not None:
-                    path[-1] = index
-                    _walk(item, below, path, denials)
-            path.pop()
-        else:
-            _walk(child, below, path, denials)
+class Shape(NamedTuple):
+    """How the class skeleton of an object reads."""
+
+    #: The selections that can deny or hold some that can, in order.
+    walked: list[Selection]
+    #: The skeleton starts with the object's grant class.
+    carries_class: bool
+    #: The number of parts.
+    parts: int
+    #: When the object's only part is one value leading, through single objects, to alike
+    #: objects: the keys on the way there and the selection of those objects. The
+    #: skeleton is then their number (1 or null for a single object).
+    run: "tuple[tuple[str, ...], Selection] | None"
+
+    @classmethod
+    def of(cls, selections: list[Selection]) -> "Shape":
+        """The shape of an object with these selections (linked)."""
+        walked = [s for s in selections if s.can_deny]
+        carries_class = any(s.denied_in for s in walked)
+        parts = carries_class + sum(s.deny_below for s in walked)
+        run: tuple[tuple[str, ...], Selection] | None = None
+        if parts == 1 and len(walked) == 1 and walked[0].deny_below:
+            only = walked[0]
+            assert only.shape is not None
+            if only.shape.parts == 0:
+                run = ((only.key,), only)
+            elif not only.many and only.shape.run is not None:
+                keys, alike = only.shape.run
+                run = ((only.key, *keys), alike)
+        return cls(walked, carries_class, parts, run)
+
+
+def report_denials(skeleton: Any, root: Shape, denials: Denials) -> None:
+    """Report the denials of an answer from its class skeleton (decoded; ``root``: the
+    shape of the operation's root fields as one object)."""
+    _report_object(skeleton, root, [], denials)
+
+
+def _report_value(skeleton: Any, selection: Selection, path: list[str | int],
+                  denials: Denials) -> None:
+    """Report the denials in the value of ``selection`` (``path`` ends with its key)."""
+    shape = selection.shape
+    assert shape is not None  # it can deny below
+    if not selection.many:
+        _report_object(skeleton, shape, path, denials)
+    elif shape.parts == 0:
+        _report_alike(skeleton, shape.walked, path, denials)
+    elif shape.run is None or not _report_runs(skeleton, shape.run, path, denials):
+        path.append(0)
+        for index, item in enumerate(skeleton):
+            path[-1] = index
+            _report_object(item, shape, path, denials)
         path.pop()
 
 
-def _mark(selections: list[Selection]) -> bool:
-    """Set ``deny_below`` and ``walked`` on ``selections`` and below; whether any of
-    them can deny."""
-    found = False
-    for selection in selections:
-        selection.deny_below = _mark(selection.below) if selection.below else False
-        if selection.deny_below:
-            assert selection.below is not None
-            selection.walked = [s for s in selection.below if s.deny_below
-                                or s.always_denied or s.denied_in]
-        found |= (selection.deny_below or selection.always_denied
-                  or bool(selection.denied_in))
-    return found
+def _report_object(skeleton: Any, shape: Shape, path: list[str | int],
+                   denials: Denials) -> None:
+    """Report the denials of one object at ``path`` (depth first, in key order, as the
+    resolver path meets them)."""
+    parts = skeleton if shape.parts > 1 else (skeleton,)
+    grant_class = parts[0] if shape.carries_class else None
+    slot = int(shape.carries_class)
+    for selection in shape.walked:
+        if selection.always_denied or grant_class in selection.denied_in:
+            denials.add_at(selection.type_field, path, selection.key, selection.node)
+            slot += selection.deny_below
+        elif selection.deny_below:
+            child = parts[slot]
+            slot += 1
+            if child is not None:
+                path.append(selection.key)
+                _report_value(child, selection, path, denials)
+                path.pop()
+
+
+def _report_runs(counts: list[int | None], run: tuple[tuple[str, ...], Selection],
+                 path: list[str | int], denials: Denials) -> bool:
+    """Report the denials of a list each of whose objects leads to a run of alike objects
+    (`Shape.run`), ``counts`` their numbers: at once, unless one is reported per value
+    (then nothing is reported here, and False returned)."""
+    keys, alike = run
+    assert alike.shape is not None
+    if any(denials.per_value(s.type_field) for s in alike.shape.walked):
+        return False
+    total = sum(filter(None, counts))
+    if total:
+        first = next(index for index, count in enumerate(counts) if count)
+        at: list[str | int] = [*path, first, *keys, *((0,) if alike.many else ())]
+        for selection in alike.shape.walked:
+            denials.add_at(selection.type_field, at, selection.key, selection.node, total)
+    return True
+
+
+def _report_alike(count: int, selections: list[Selection], path: list[str | int],
+                  denials: Denials) -> None:
+    """Report the denials of ``count`` objects of a list on each of which every one of
+    ``selections`` is denied: at once, unless one is reported per value."""
+    path.append(0)
+    if any(denials.per_value(s.type_field) for s in selections):
+        for index in range(count):
+            path[-1] = index
+            for selection in selections:
+                denials.add_at(selection.type_field, path, selection.key, selection.node)
+    elif count:
+        for selection in selections:
+            denials.add_at(selection.type_field, path, selection.key, selection.node, count)
+    path.pop()
 
 
 # -- JSON in SQL, per dialect --------------------------------------------------------------
@@ -208,6 +304,10 @@ class _Json:
             return func.coalesce(func.json_agg(aggregate_order_by(value, *order)),
                                  literal_column("'[]'::json"))
         return func.json_group_array(value)  # over a subquery in the wanted order
+
+    def list(self, values: list[Any]) -> Any:
+        """A JSON array of the given values, in their order."""
+        return (func.json_build_array if self.pg else func.json_array)(*values)
 
     def ordered(self, statement: Any, *order: Any) -> Any:
         """``statement`` as the rows of an `array`: ordered on SQLite, whose aggregate
@@ -348,13 +448,22 @@ def _unmasked(type_field: str, denied: frozenset[int]) -> frozenset[int]:
 # -- the plan ------------------------------------------------------------------------------
 @dataclass
 class Plan:
-    """One operation compiled for one grant shape: the statement and how to read it."""
+    """One operation compiled for one grant shape: the statement and how to read it.
 
-    statement: Any
-    roots: list[Selection]
+    The statement answers ``data``, then one column per audited selection, then the class
+    skeleton when some selection can deny. The skeleton comes after the caller's proof when
+    `proving` adds it, so that the columns before keep their places, and before the read
+    event's ids that `recording` adds last (`skeleton_of`).
+    """
+
+    #: ``data`` and the audit columns.
+    columns: list[Any]
+    #: The class skeleton's column; None when nothing selected can be denied.
+    skeleton: Any
+    #: The skeleton's shape (the operation's root fields make its object).
+    root: Shape
     #: ``Type.field`` noted for each audit column after the first.
     audited: list[str]
-    may_deny: bool
     #: Keep the cache key's objects alive while the plan is cached (their ids are in it).
     keep: tuple[Any, ...] = ()
     #: The statement with the caller's account check (and the policy version) added.
@@ -365,6 +474,15 @@ class Plan:
     audit_rows: list[Any] = field(default_factory=list)
     #: `statement` (or a `proving` one) recording its read itself, by proof variant.
     _recording: dict[Any, Any] = field(default_factory=dict)
+    #: The statement: `columns`, then `skeleton`.
+    statement: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.statement = self._select([])
+
+    @property
+    def may_deny(self) -> bool:
+        return self.skeleton is not None
 
     @property
     def records_itself(self) -> bool:
@@ -385,8 +503,17 @@ class Plan:
         """`statement` with ``proof``'s columns after the audit columns."""
         wanted = proof.policy_version_wanted
         if wanted not in self._proving:
-            self._proving[wanted] = self.statement.add_columns(*proof.columns())
+            self._proving[wanted] = self._select(proof.columns())
         return self._proving[wanted]
+
+    def skeleton_of(self, row: Any, recorded: bool) -> Any:
+        """The class skeleton in a ``row`` of `statement` or a `proving` one, or of a
+        `recording` one (``recorded``), whose last column is the read event's."""
+        return row[-2] if recorded else row[-1]
+
+    def _select(self, proof_columns: list[Any]) -> Any:
+        last = [] if self.skeleton is None else [self.skeleton]
+        return select(*self.columns, *proof_columns, *last)
 
     def for_driver(self, statement: Any, dialect: Any) -> DriverStatement:
         """``statement`` (this plan's own or a `proving` one) compiled for the driver."""
@@ -478,8 +605,6 @@ class _Builder:
                 ) -> tuple[list[tuple[str, Any]], list[Selection]]:
         pairs, selections = [], []
         for key, sub in self.subfields(object_type, details).items():
-            if key == CLASS_KEY:
-                raise Unsupported
             name = sub[0].node.name.value
             if name == "__typename":
                 pairs.append((key, self.json.string(object_type.name)))
@@ -491,15 +616,35 @@ class _Builder:
                 raise Unsupported
             value, selection = build(key, name, sub, field_def.type)
             selection.node = sub[0].node
+            selection.link(field_def.type)
             pairs.append((key, value))
             selections.append(selection)
         return pairs, selections
 
-    def with_class(self, pairs: list[tuple[str, Any]], selections: list[Selection],
-                   grant_class: Any) -> Any:
-        if any(s.denied_in for s in selections):
-            pairs = [*pairs, (CLASS_KEY, grant_class)]
-        return self.json.object(pairs)
+    def skeleton(self, selections: list[Selection], grant_class: Any = None) -> Any:
+        """The SQL of the class skeleton of one object with these (linked) selections and
+        this class, as `Selection` describes it; None when nothing in it can deny."""
+        shape = Shape.of(selections)
+        if not shape.walked:
+            return None
+        parts = [grant_class] if shape.carries_class else []
+        parts += [s.skeleton for s in shape.walked if s.deny_below]
+        if not parts:
+            return literal_column("1")
+        return parts[0] if len(parts) == 1 else self.json.list(parts)
+
+    def skeletons(self, selections: list[Selection], grant_class: Any, rows: Any,
+                  order: tuple[Any, ...], count: Any) -> Any:
+        """The SQL of the class skeleton of a list: its objects' over ``rows`` in
+        ``order``, or ``count`` (their number) when they have no parts."""
+        shape = Shape.of(selections)
+        if not shape.walked:
+            return None
+        if shape.parts == 0:
+            return count
+        item = self.skeleton(selections, grant_class)
+        return self.json.nested(select(self.json.array(item, *order)).select_from(rows)
+                                .scalar_subquery())
 
     def audit(self, type_field: str, level: _Level, record_id: Any, value: Any,
               allowed: Any) -> None:
@@ -514,7 +659,8 @@ class _Builder:
 
     # -- cadres -------------------------------------------------------------------------
     def cadre_object(self, object_type: GraphQLObjectType, details: Any,
-                     level: _Level) -> tuple[Any, list[Selection]]:
+                     level: _Level) -> tuple[Any, list[Selection], Any]:
+        """A cadre's JSON object, its selections and its class skeleton (SQL, or None)."""
         row, classes = level.row, self.classes
         count = len(classes.combos)
 
@@ -541,15 +687,21 @@ class _Builder:
             elif name == "labels":
                 value, selection.below = self.labels(graphql_type, sub, row)
             elif name == "evaluations":
-                value, selection.below = self.evaluations(graphql_type, sub, level, allowed)
+                value, selection.below, selection.skeleton = self.evaluations(
+                    graphql_type, sub, level, allowed)
             elif name == "findings":
-                value, selection.below = self.findings(graphql_type, sub, level, allowed)
+                value, selection.below, selection.skeleton = self.findings(
+                    graphql_type, sub, level, allowed)
             else:
                 raise Unsupported
+            if selection.skeleton is not None:  # null where the value is
+                selection.skeleton = self.guarded(type_field, selection.skeleton, denied,
+                                                  count, class_of)
             return self.guarded(type_field, value, denied, count, class_of), selection
 
         pairs, selections = self.objects(object_type, details, build)
-        return self.with_class(pairs, selections, classes.cadre_class(row)), selections
+        return (self.json.object(pairs), selections,
+                self.skeleton(selections, classes.cadre_class(row)))
 
     def unit(self, graphql_type: GraphQLOutputType, details: Any,
              unit_id: Any) -> tuple[Any, list[Selection]]:
@@ -592,13 +744,13 @@ class _Builder:
         return self.json.nested(value), selections
 
     def evaluations(self, graphql_type: GraphQLOutputType, details: Any, level: _Level,
-                    allowed: Any) -> tuple[Any, list[Selection]]:
+                    allowed: Any) -> tuple[Any, list[Selection], Any]:
         object_type = _list_of(graphql_type)
         row, classes = level.row, self.classes
         count = 2 * len(classes.combos)
-        inner = (self.json.ordered(select(EVALUATIONS).where(EVALUATIONS.c.cadre_id == row.c.id),
-                                   EVALUATIONS.c.year.desc(), EVALUATIONS.c.period)
-                 .correlate(row).subquery(self.name("e")))
+        rows = select(EVALUATIONS).where(EVALUATIONS.c.cadre_id == row.c.id).correlate(row)
+        inner = (self.json.ordered(rows, EVALUATIONS.c.year.desc(), EVALUATIONS.c.period)
+                 .subquery(self.name("e")))
         finalised = case((inner.c.finalised == true(), 1), else_=0)
 
         def class_of(i: int) -> Any:
@@ -618,22 +770,24 @@ class _Builder:
             return self.guarded(type_field, value, denied, count, class_of), selection
 
         pairs, selections = self.objects(object_type, details, build)
-        grant_class = classes.cadre_class(row) * 2 + finalised
-        value = (select(self.json.array(self.with_class(pairs, selections, grant_class),
-                                       inner.c.year.desc(), inner.c.period))
+        order = (inner.c.year.desc(), inner.c.period)
+        value = (select(self.json.array(self.json.object(pairs), *order))
                  .select_from(inner).scalar_subquery())
-        return self.json.nested(value), selections
+        skeleton = self.skeletons(selections, classes.cadre_class(row) * 2 + finalised,
+                                  inner, order, _count(rows))
+        return self.json.nested(value), selections, skeleton
 
     def findings(self, graphql_type: GraphQLOutputType, details: Any, level: _Level,
-                 allowed: Any) -> tuple[Any, list[Selection]]:
+                 allowed: Any) -> tuple[Any, list[Selection], Any]:
         object_type = _list_of(graphql_type)
         row, classes = level.row, self.classes
         count = len(classes.combos)
         source = (select(*FINDINGS.c, ITEMS.c.title.label("item_title"))
                   .join(ITEMS, ITEMS.c.code == FINDINGS.c.item_code))
-        inner = (self.json.ordered(source.where(FINDINGS.c.cadre_id == row.c.id),
-                                   FINDINGS.c.reported_at.desc(), FINDINGS.c.id.desc())
-                 .correlate(row).subquery(self.name("f")))
+        of_cadre = source.where(FINDINGS.c.cadre_id == row.c.id).correlate(row)
+        inner = (self.json.ordered(of_cadre, FINDINGS.c.reported_at.desc(),
+                                   FINDINGS.c.id.desc())
+                 .subquery(self.name("f")))
         # The same rows for the audit columns, joined to the rows of the level above.
         rows = source.subquery(self.name("fa"))
         below = _Level(rows, [*level.conditions, allowed],
@@ -664,10 +818,12 @@ class _Builder:
             return self.guarded(type_field, value, denied, count, class_of), selection
 
         pairs, selections = self.objects(object_type, details, build)
-        value = select(self.json.array(
-            self.with_class(pairs, selections, classes.cadre_class(row)),
-            inner.c.reported_at.desc(), inner.c.id.desc())).select_from(inner).scalar_subquery()
-        return self.json.nested(value), selections
+        order = (inner.c.reported_at.desc(), inner.c.id.desc())
+        value = (select(self.json.array(self.json.object(pairs), *order))
+                 .select_from(inner).scalar_subquery())
+        skeleton = self.skeletons(selections, classes.cadre_class(row), inner, order,
+                                  _count(of_cadre))
+        return self.json.nested(value), selections, skeleton
 
     def item(self, graphql_type: GraphQLOutputType, details: Any,
              inner: Any) -> tuple[Any, list[Selection]]:
@@ -685,6 +841,11 @@ class _Builder:
 
         pairs, selections = self.objects(object_type, details, build)
         return self.json.object(pairs), selections
+
+
+def _count(rows: Any) -> Any:
+    """The number of rows of a select, without its columns (nor an order to keep)."""
+    return rows.with_only_columns(func.count()).scalar_subquery()
 
 
 def _object(graphql_type: GraphQLOutputType) -> GraphQLObjectType:
@@ -850,8 +1011,6 @@ def compile_plan(context: Any, plan: FieldPlan, scope: Scope, dialect: str,
     query_type = context.schema.query_type
     for index, ((key, details), root_shape) in enumerate(zip(grouped.items(), shape,
                                                              strict=True)):
-        if key == CLASS_KEY:
-            raise Unsupported
         name = root_shape[1]
         selection = Selection(key, details[0].node, f"Query.{name}")
         if name == "__typename":
@@ -859,25 +1018,29 @@ def compile_plan(context: Any, plan: FieldPlan, scope: Scope, dialect: str,
             continue
         field_def = query_type.fields[name]
         if name == "cadres":
-            value, selection.below = _connection(builder, index, field_def.type, details,
-                                                 root_shape[2:])
+            value, selection.below, selection.skeleton = _connection(
+                builder, index, field_def.type, details, root_shape[2:])
         elif name == "cadre":
-            value, selection.below = _single_cadre(builder, index, field_def.type, details)
+            value, selection.below, selection.skeleton = _single_cadre(
+                builder, index, field_def.type, details)
         else:
             value, selection.below = _negative_list(builder, field_def.type, details)
+        selection.link(field_def.type)
         pairs.append((key, value))
         roots.append(selection)
     # As text: the driver would decode PostgreSQL's json into Python objects.
     columns = [cast(json.object(pairs), Text).label("data")]
     columns += [cast(ids, Text).label(f"a{i}") for i, (_, ids) in enumerate(builder.audits)]
-    compiled = Plan(select(*columns), roots, [type_field for type_field, _ in builder.audits],
-                    _mark(roots))
+    skeleton = builder.skeleton(roots)
+    compiled = Plan(columns,
+                    None if skeleton is None else cast(skeleton, Text).label("skeleton"),
+                    Shape.of(roots), [type_field for type_field, _ in builder.audits])
     compiled.audit_rows = builder.audit_rows
     return compiled
 
 
 def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
-                details: Any, shape: tuple[Any, ...]) -> tuple[Any, list[Selection]]:
+                details: Any, shape: tuple[Any, ...]) -> tuple[Any, list[Selection], Any]:
     json = builder.json
     table = CADRES.alias(f"c{index}")
     inner = (select(table).where(*_cadre_conditions(index, table, shape, builder, True))
@@ -897,7 +1060,8 @@ def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
         if name == "cursor":
             return json.cursor(page.c.id), selection
         if name == "node":
-            value, selection.below = builder.cadre_object(_object(edge_type), sub, level)
+            value, selection.below, selection.skeleton = builder.cadre_object(
+                _object(edge_type), sub, level)
             return value, selection
         raise Unsupported
 
@@ -925,6 +1089,8 @@ def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
             edge_pairs, selection.below = builder.objects(edge_type, sub, edge)
             value = (select(json.array(json.object(edge_pairs), page.c.id))
                      .select_from(page).scalar_subquery())
+            selection.skeleton = builder.skeletons(selection.below, None, page, (page.c.id,),
+                                                   _count(select(page)))
             return json.nested(value), selection
         if name == "pageInfo":
             info_pairs, selection.below = builder.objects(_object(field_type), sub, page_info)
@@ -932,18 +1098,22 @@ def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
         raise Unsupported
 
     pairs, selections = builder.objects(connection_type, details, connection)
-    return json.object(pairs), selections
+    return json.object(pairs), selections, builder.skeleton(selections)
 
 
 def _single_cadre(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
-                  details: Any) -> tuple[Any, list[Selection]]:
+                  details: Any) -> tuple[Any, list[Selection], Any]:
     table = CADRES.alias(f"c{index}")
     conditions = [builder.scope.row_filter("Cadre.id", table.c.unit_id, table.c.id),
                   table.c.id == bindparam(f"id{index}", type_=Integer)]
     level = _Level(table, conditions, table)
-    value, selections = builder.cadre_object(_object(graphql_type), details, level)
-    return (builder.json.nested(select(value).select_from(table).where(*conditions)
-                                .scalar_subquery()), selections)
+    value, selections, skeleton = builder.cadre_object(_object(graphql_type), details, level)
+
+    def found(answer: Any) -> Any:  # null when the cadre is not there, as the data is
+        return builder.json.nested(select(answer).select_from(table).where(*conditions)
+                                   .scalar_subquery())
+
+    return found(value), selections, None if skeleton is None else found(skeleton)
 
 
 def _negative_list(builder: _Builder, graphql_type: GraphQLOutputType,
@@ -1042,9 +1212,9 @@ def find_plan(context: Any, *, compile_missing: bool = True) -> tuple[Plan, dict
 async def run_plan(context: Any, plan: Plan, params: dict[str, Any]) -> Any:
     """Run ``plan`` with ``params``: the ``data`` of the operation.
 
-    Returns an ``orjson.Fragment`` of the database's JSON when no denial can occur, else
-    the decoded data with the denials reported; None when the caller's account check,
-    proven by the same statement, no longer holds (the endpoint answers again).
+    Returns an ``orjson.Fragment`` of the database's JSON, the denials it holds reported
+    from the class skeleton; None when the caller's account check, proven by the same
+    statement, no longer holds (the endpoint answers again).
     """
     import orjson
 
@@ -1095,20 +1265,11 @@ async def run_plan(context: Any, plan: Plan, params: dict[str, Any]) -> Any:
                 # connection before the answer leaves; a failure withholds it.
                 await audit.append_committed(connection, read_rows(ctx), direct=True)
                 reads.clear()
-    if not plan.may_deny:
-        return orjson.Fragment(row[0])
-    data = orjson.loads(row[0])
-    for selection in plan.roots:
-        value = data.get(selection.key)
-        if value is None or selection.below is None:
-            continue
-        if isinstance(value, list):
-            for item_index, item in enumerate(value):
-                if item is not None:
-                    _walk(item, selection.walked, [selection.key, item_index], ctx.denials)
-        else:
-            _walk(value, selection.walked, [selection.key], ctx.denials)
-    return data
+    if plan.may_deny:
+        skeleton = plan.skeleton_of(row, records)
+        if skeleton is not None:
+            report_denials(orjson.loads(skeleton), plan.root, ctx.denials)
+    return orjson.Fragment(row[0])
 
 
 #: SQLite connections that know ``cadre_cursor`` (weakly held: a closed one may go).

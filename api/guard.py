@@ -52,16 +52,27 @@ class Denials:
             entry[2] += 1
 
     def add_at(self, type_field: str, parent: list[str | int], key: str,
-               field_node: FieldNode) -> None:
-        """`add` for the value ``key`` of the object at ``parent`` (copied only if kept)."""
+               field_node: FieldNode, count: int = 1) -> None:
+        """`add` for the value ``key`` of the object at ``parent`` (copied only if kept).
+
+        ``count`` records as many values of one selection at once, the first at
+        ``parent``: only for a field reported per selection (not `per_value`).
+        """
         if type_field in self._ever_readable:
+            if count != 1:
+                raise ValueError(f"{type_field} is reported per value")
             self._per_value.append((type_field, [*parent, key]))
             return
         entry = self._per_selection.get(id(field_node))
         if entry is None:
-            self._per_selection[id(field_node)] = [type_field, [*parent, key], 1]
+            self._per_selection[id(field_node)] = [type_field, [*parent, key], count]
         else:
-            entry[2] += 1
+            entry[2] += count
+
+    def per_value(self, type_field: str) -> bool:
+        """Whether each denied value of ``type_field`` is its own error (the caller can
+        read it on some record), rather than counted per selection."""
+        return type_field in self._ever_readable
 
     def clear(self) -> None:
         self._per_value.clear()

@@ -25,6 +25,8 @@ PAGE = """query Page($first: Int!) { cadres(first: $first) { totalCount edges { 
   findings { status item { code title } } } } } }"""
 AUDITED_PAGE = "{ cadres(first: 3) { edges { node { id idNumber } } } }"
 COMMENTS = "{ cadres(first: 3) { edges { node { evaluations { comment } } } } }"
+AUDITED_WITH_COMMENTS = """{ cadres(first: 3) { edges { node { id idNumber
+  evaluations { comment } } } } }"""
 RULE = {"ptype": "p", "values": ["discipline", "jurisdiction", "evaluation:comment", "read"]}
 ADD = "mutation A($input: PolicyRuleInput!) { addPolicyRule(input: $input) { version } }"
 REMOVE = "mutation R($input: PolicyRuleInput!) { removePolicyRule(input: $input) { version } }"
@@ -205,6 +207,26 @@ async def test_an_audited_answer_records_exactly_the_ids_it_returned(server, tok
     # twin: the page without the audited field records nothing
     await _post(server, bearer, PAGE, first=3)
     assert len(await _events_of(database, username)) == 1
+
+
+async def test_an_audited_answer_with_a_denied_field_records_its_read_and_the_denial(
+        server, token, account, database):
+    # given a discipline inspector, who reads identity numbers but no evaluator's comment
+    username = await account("compiled-recorded-denied", [("discipline", 1)])
+    bearer = token(username)
+    await _post(server, bearer, PAGE, first=1)
+    # when he reads a page with both
+    status, body = await _post(server, bearer, AUDITED_WITH_COMMENTS)
+    # then the comments are null, their denial reported once, and his read recorded
+    assert status == 200
+    nodes = [edge["node"] for edge in body["data"]["cadres"]["edges"]]
+    comments = [e["comment"] for node in nodes for e in node["evaluations"]]
+    assert comments and set(comments) == {None}
+    [denial] = body["errors"]
+    assert denial["extensions"]["field"] == "Evaluation.comment"
+    assert denial["extensions"]["deniedCount"] == len(comments)
+    [event] = await _events_of(database, username)
+    assert event.record_ids == sorted(int(node["id"]) for node in nodes if node["idNumber"])
 
 
 async def test_an_answer_dropped_for_a_changed_account_records_no_read(server, token, account,
