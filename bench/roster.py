@@ -71,7 +71,8 @@ def start(module: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", module, "--port", str(port), "--workers", "1",
          "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+        cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+        stdout=subprocess.DEVNULL)  # one log line per request would flood the report
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
