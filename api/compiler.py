@@ -85,7 +85,7 @@ from authz.compiled import Grant
 from authz.masking import MASKABLE
 from authz.scope import NO_GRANTS, SELF, Scope
 from db import audit
-from db.direct import DriverStatement, driver_statement, fetch_row
+from db.direct import DriverStatement, driver_statement, fetch_row, inline
 from db.models import Cadre, CadreLabel, CadreTypeLabel, Evaluation, Finding, NegativeListItem
 from db.models import Unit as UnitRow
 from domain.errors import DomainError
@@ -99,6 +99,11 @@ UNITS = UnitRow.__table__
 
 #: Plans kept per process; a plan is a few kilobytes.
 MAX_PLANS = 256
+#: Parameters written into a plan's statement text (`Plan.for_driver`): the unit filter and
+#: the page size, integers the server derived and bounded; and how many such texts a plan
+#: keeps.
+INLINED = ("units", "first", "limit")
+MAX_INLINED = 64
 
 #: The column behind each compiled leaf field, by the field plan's ``Type.field``.
 COLUMNS: dict[str, str] = {
@@ -470,6 +475,8 @@ class Plan:
     _proving: dict[bool, Any] = field(default_factory=dict)
     #: The statements compiled for the driver, by the id of the statement (which it holds).
     _driver: dict[int, DriverStatement] = field(default_factory=dict)
+    #: Those statements with their unit filter and page size written in, by both.
+    _inlined: dict[Any, DriverStatement] = field(default_factory=dict)
     #: The ids behind each audit column, as selects of rows.
     audit_rows: list[Any] = field(default_factory=list)
     #: `statement` (or a `proving` one) recording its read itself, by proof variant.
@@ -515,11 +522,22 @@ class Plan:
         last = [] if self.skeleton is None else [self.skeleton]
         return select(*self.columns, *proof_columns, *last)
 
-    def for_driver(self, statement: Any, dialect: Any) -> DriverStatement:
-        """``statement`` (this plan's own or a `proving` one) compiled for the driver."""
-        found = self._driver.get(id(statement))
+    def for_driver(self, statement: Any, dialect: Any,
+                   params: dict[str, Any]) -> DriverStatement:
+        """``statement`` (this plan's own or a `proving` one) compiled for the driver, with
+        the unit filter and the page size of ``params`` written in (`db.direct.inline`):
+        one text, and one generic plan in PostgreSQL, per unit filter and page size."""
+        compiled = self._driver.get(id(statement))
+        if compiled is None:
+            compiled = self._driver[id(statement)] = driver_statement(statement, dialect)
+        written = {name: value for name, value in params.items() if name.startswith(INLINED)}
+        key = (id(statement), tuple(sorted((name, tuple(value) if isinstance(value, list)
+                                            else value) for name, value in written.items())))
+        found = self._inlined.get(key)
         if found is None:
-            found = self._driver[id(statement)] = driver_statement(statement, dialect)
+            if len(self._inlined) >= MAX_INLINED:
+                self._inlined.clear()  # a page size or unit filter seldom asked: built again
+            found = self._inlined[key] = inline(compiled, written)
         return found
 
 
@@ -1238,7 +1256,8 @@ async def run_plan(context: Any, plan: Plan, params: dict[str, Any]) -> Any:
     async with ctx.uow.statement_connection() as connection:
         dialect = connection.dialect
         if direct:
-            row = await fetch_row(connection, plan.for_driver(statement, dialect), params)
+            row = await fetch_row(connection, plan.for_driver(statement, dialect, params),
+                                  params)
         else:
             if dialect.name == "sqlite":
                 await _register_sqlite_functions(connection)

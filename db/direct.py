@@ -22,6 +22,7 @@ Behind pgbouncer in transaction pooling a statement must not run outside a trans
 path there.
 """
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -52,6 +53,56 @@ class DriverStatement:
             values.append(processor(value) if processor is not None and value is not None
                           else value)
         return tuple(values)
+
+
+def inline(statement: DriverStatement, values: Mapping[str, Any]) -> DriverStatement:
+    """``statement`` with the parameters named in ``values``, and its own integer
+    constants, written into its text.
+
+    Only integers and lists of integers are written (they cannot carry SQL); the other
+    parameters keep their order, renumbered. PostgreSQL plans a prepared statement anew
+    for each run until a generic plan, made without the parameters' values, looks as
+    cheap; for the roster none does (a unit's share of cadres decides the plan), so it
+    re-planned every request, a third of the statement's time (0.3 of 0.95 ms,
+    measured). With the unit ids and the page size in its text, each such statement gets
+    a generic plan as good as a custom one, and PostgreSQL stops planning it.
+    """
+    literals: dict[int, str] = {}
+    kept: list[str] = []
+    # The statement's own integer constants (a row filter's unit list) go in too.
+    values = {**{name: value for name, value in statement.constants.items()
+                 if isinstance(value, int) and not isinstance(value, bool)}, **values}
+    for position, name in enumerate(statement.names, 1):
+        if name not in values:
+            kept.append(name)
+            continue
+        value = values[name]
+        if isinstance(value, int) and not isinstance(value, bool):
+            literals[position] = str(int(value))
+        elif isinstance(value, list | tuple) and all(
+                isinstance(item, int) and not isinstance(item, bool) for item in value):
+            literals[position] = "ARRAY[" + ",".join(str(int(item)) for item in value) + \
+                "]::INTEGER[]"
+        else:
+            raise TypeError(f"only integers are written into a statement, not {name}")
+    renumbered = {position: str(index) for index, position in enumerate(
+        (p for p in range(1, len(statement.names) + 1) if p not in literals), 1)}
+
+    def replace(match: re.Match[str]) -> str:
+        position = int(match.group(1))
+        if position in literals:
+            return f"({literals[position]})"
+        return "$" + renumbered[position]
+
+    sql = _PLACEHOLDER.sub(replace, statement.sql)
+    return DriverStatement(sql, tuple(kept), statement.constants,
+                           {name: processor for name, processor
+                            in statement.processors.items() if name in kept})
+
+
+#: A positional parameter of PostgreSQL's statement text (the compiled SQL carries no
+#: string literal holding a dollar sign: its literals are keys, formats and type names).
+_PLACEHOLDER = re.compile(r"\$(\d+)(?!\d)")
 
 
 def driver_statement(statement: Any, dialect: Dialect) -> DriverStatement:
