@@ -6,7 +6,9 @@ principal's grant shape, policy version, SQL dialect), a `Plan`: one ``SELECT`` 
 first column is the response's ``data`` as JSON built by the database
 (``json_build_object``/``json_agg`` on PostgreSQL, ``json_object``/``json_group_array``
 on SQLite), with the row filter of `authz.scope` in ``WHERE``, pagination,
-``totalCount`` and cursors, and every argument value bound as a parameter. Its other
+``totalCount`` and cursors, and every argument value bound as a parameter (on
+PostgreSQL the unit filter and page size, integers, are then written into the text the
+driver runs: `Plan.for_driver`). Its other
 columns list, per audited selection, the ids of the records whose value it returned.
 
 Authorization is compiled in. The cadres a principal can see fall into a few *grant
