@@ -670,12 +670,11 @@ class _Builder:
               allowed: Any) -> None:
         if not self.plan[type_field].audited:
             return
-        rows = (select(record_id).select_from(level.froms)
-                .where(*level.conditions, allowed, value.is_not(None)))
-        ids = (select(self.json.id_array(record_id)).select_from(level.froms)
-               .where(*level.conditions, allowed, value.is_not(None)).scalar_subquery())
+        shown = (*level.conditions, allowed, value.is_not(None))
+        ids = (select(self.json.id_array(record_id)).select_from(level.froms).where(*shown)
+               .scalar_subquery())
         self.audits.append((type_field, ids))
-        self.audit_rows.append(rows)
+        self.audit_rows.append(select(record_id).select_from(level.froms).where(*shown))
 
     # -- cadres -------------------------------------------------------------------------
     def cadre_object(self, object_type: GraphQLObjectType, details: Any,
