@@ -23,7 +23,8 @@ with the comment denied on every evaluation has ``[3, 3, 2, …]``, the evaluati
 cadre. Walking it reports the denials exactly as the resolver path does
 (`api.guard.Denials`), a run of alike objects at once. Decoding the answer to find the
 denials, and encoding it again, made that roster page cost 0.70-0.77x the same page
-without the comment (requests per second); the skeleton costs a count per cadre in SQL.
+without the comment (requests per second); the skeleton costs a count per cadre in SQL,
+aggregated in the same pass over the page as the edges (`_Builder.skeleton_aggregate`).
 
 The compiler knows a closed set of fields (`COLUMNS` and the relations below); anything
 else (another root field, a datetime, ``Unit.parent``, an abstract type, a directive
@@ -666,6 +667,18 @@ class _Builder:
         return self.json.nested(select(self.json.array(item, *order)).select_from(rows)
                                 .scalar_subquery())
 
+    def skeleton_aggregate(self, selections: list[Selection],
+                           order: tuple[Any, ...]) -> tuple[Any, bool] | None:
+        """The class skeleton of a list as an aggregate over its rows, to select beside
+        its value: its objects' skeletons in ``order`` (and True: JSON), or their number
+        (and False); None when nothing in them can deny."""
+        shape = Shape.of(selections)
+        if not shape.walked:
+            return None
+        if shape.parts == 0:
+            return func.count(), False
+        return self.json.array(self.skeleton(selections), *order), True
+
     def audit(self, type_field: str, level: _Level, record_id: Any, value: Any,
               allowed: Any) -> None:
         if not self.plan[type_field].audited:
@@ -1106,11 +1119,18 @@ def _connection(builder: _Builder, index: int, graphql_type: GraphQLOutputType,
         if name == "edges":
             edge_type = _list_of(field_type)
             edge_pairs, selection.below = builder.objects(edge_type, sub, edge)
-            value = (select(json.array(json.object(edge_pairs), page.c.id))
-                     .select_from(page).scalar_subquery())
-            selection.skeleton = builder.skeletons(selection.below, None, page, (page.c.id,),
-                                                   _count(select(page)))
-            return json.nested(value), selection
+            edges = json.array(json.object(edge_pairs), page.c.id)
+            skeleton = builder.skeleton_aggregate(selection.below, (page.c.id,))
+            if skeleton is None:
+                return json.nested(select(edges).select_from(page).scalar_subquery()), selection
+            # The edges and their skeleton in one pass over the page: a second pass makes
+            # PostgreSQL materialize the page, which cost more than the skeleton itself.
+            aggregate, is_json = skeleton
+            both = (select(edges.label("edges"), aggregate.label("skeleton"))
+                    .select_from(page).cte(builder.name("b")))
+            found = select(both.c.skeleton).scalar_subquery()
+            selection.skeleton = json.nested(found) if is_json else found
+            return json.nested(select(both.c.edges).scalar_subquery()), selection
         if name == "pageInfo":
             info_pairs, selection.below = builder.objects(_object(field_type), sub, page_info)
             return json.object(info_pairs), selection
