@@ -1,11 +1,15 @@
 """Roster benchmark: the API against a hand-written SQL reference, under concurrent load.
 
-Run by hand (not a test):  .venv/bin/python bench/roster.py [--size 50000] [--seconds 15]
+Run by hand (not a test):
+    .venv/bin/python bench/roster.py [--size 50000] [--seconds 10] [--rounds 3]
 
 It prepares a PostgreSQL database with the demo city at ``--size`` cadres, starts
 three single-worker servers (API with authorization, API with authorization off,
-reference endpoint), drives each with wrk, and prints throughput, p50, p99 and
-SQL statements per request. Needs PostgreSQL and wrk (Debian package).
+reference endpoint), drives each scenario with wrk, one after the other, ``--rounds``
+times over, and prints each scenario's mean throughput, p50, p99, the ratios of the
+pairs it compares (mean of each, and the median of the rounds' own ratios, which a
+passing load on the shared machine sways less) and the SQL statements per request.
+Needs PostgreSQL and wrk (Debian package).
 """
 
 import argparse
@@ -13,6 +17,7 @@ import asyncio
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -161,7 +166,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=50_000)
     parser.add_argument("--database", default="cadre_bench")
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--base-port", type=int, default=8100,
                         help="the servers listen on the three ports above this one")
@@ -203,20 +209,30 @@ def main() -> None:
                 api_port, "/graphql", {"query": ROSTER_WITH_DENIED, "variables": variables},
                 discipline),
         }
-        results = {}
-        for name, (port, path, body, token) in runs.items():
+        for port, path, body, token in runs.values():
             wrk(port, path, body, token, 3, args.connections)  # warm up
-            results[name] = wrk(port, path, body, token, args.seconds, args.connections)
-        reference = results["reference (one SQL query)"]["rps"]
-        print(f"\n{'scenario':36} {'req/s':>8} {'× ref':>6} {'p50 ms':>8} {'p99 ms':>8}")
-        for name, r in results.items():
-            print(f"{name:36} {r['rps']:8.1f} {r['rps'] / reference:6.3f} "
-                  f"{r['p50']:8.2f} {r['p99']:8.2f}")
-        on, off = results["API, authorization on"]["rps"], results["API, authorization off"]["rps"]
-        plain = results["API, discipline, same page"]["rps"]
-        with_denied = results["API, discipline, + denied comment"]["rps"]
-        print(f"\nauthorization overhead: {(1 - on / off) * 100:.1f}%")
-        print(f"denied-field page / plain page: {with_denied / plain:.2f}×")
+        rounds: list[dict[str, dict[str, float]]] = []
+        for _ in range(args.rounds):
+            rounds.append({name: wrk(port, path, body, token, args.seconds, args.connections)
+                           for name, (port, path, body, token) in runs.items()})
+        mean = {name: statistics.mean(r[name]["rps"] for r in rounds) for name in runs}
+        reference = mean["reference (one SQL query)"]
+        print(f"\n{'scenario':36} {'req/s':>8} {'× ref':>6} {'p50 ms':>8} {'p99 ms':>8}"
+              f"   req/s per round")
+        for name in runs:
+            each = " / ".join(f"{r[name]['rps']:.0f}" for r in rounds)
+            print(f"{name:36} {mean[name]:8.1f} {mean[name] / reference:6.3f} "
+                  f"{statistics.median(r[name]['p50'] for r in rounds):8.2f} "
+                  f"{statistics.median(r[name]['p99'] for r in rounds):8.2f}   {each}")
+
+        def ratio(name: str, over: str) -> str:
+            per_round = statistics.median(r[name]["rps"] / r[over]["rps"] for r in rounds)
+            return f"{mean[name] / mean[over]:.3f}× (median of the rounds: {per_round:.3f}×)"
+
+        print("\nauthorization on / off: "
+              f"{ratio('API, authorization on', 'API, authorization off')}")
+        print("denied-field page / plain page: "
+              f"{ratio('API, discipline, + denied comment', 'API, discipline, same page')}")
     finally:
         for process in servers.values():
             os.killpg(process.pid, 15)
