@@ -11,7 +11,8 @@ alternating the plain page and the audited page twice. While the audited page ru
 samples `pg_stat_activity` every 100 ms for backends waiting on a lock
 (``wait_event_type = 'Lock'``). Afterwards
 it seals what is left, verifies the whole trail, and prints req/s, p50, p99, the ratio
-audited / plain, the lock waits seen, and the events written and sealed.
+audited / plain, the CPU PostgreSQL and the server spent per request (`bench.cpu`), the
+lock waits seen, and the events written and sealed.
 """
 
 import argparse
@@ -29,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import Spent, spent  # noqa: E402
 from bench.roster import _subject, dsn, post, prepare, wrk  # noqa: E402
 
 UNIT_ID = 2
@@ -146,6 +148,7 @@ def main() -> None:
     sampler = LockSampler(args.database)
     sampler.start()
     results: dict[str, list[dict[str, float]]] = {name: [] for name in bodies}
+    cpu = {name: Spent(0.0, 0.0) for name in bodies}
     try:
         for body in bodies.values():
             answer = post(args.port, "/graphql", body, org)
@@ -156,8 +159,10 @@ def main() -> None:
                 audited = name != "plain"
                 if audited:
                     sampler.running.set()
+                before = spent(server.pid)
                 results[name].append(wrk(args.port, "/graphql", body, org, args.seconds,
                                          args.connections))
+                cpu[name] = cpu[name] + (spent(server.pid) - before)
                 sampler.running.clear()
     finally:
         sampler.stopped.set()
@@ -170,6 +175,10 @@ def main() -> None:
         rates = " / ".join(f"{r['rps']:.1f}" for r in runs)
         print(f"{name:20} {rates:>22} "
               f"{max(r['p50'] for r in runs):8.2f} {max(r['p99'] for r in runs):8.2f}")
+    print("\nCPU per request (both runs):")
+    for name, runs in results.items():
+        print(f"  {name:20} "
+              f"{cpu[name].per_request(sum(r['rps'] for r in runs) * args.seconds)}")
     print(f"\naudited / plain: {mean['audited (idNumber)'] / mean['plain']:.3f}×")
     print(f"lock waits during the audited runs: {sampler.summary()}")
     print(asyncio.run(trail_state(url, key_file)))

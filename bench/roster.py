@@ -8,7 +8,8 @@ three single-worker servers (API with authorization, API with authorization off,
 reference endpoint), drives each scenario with wrk, one after the other, ``--rounds``
 times over, and prints each scenario's mean throughput, p50, p99, the ratios of the
 pairs it compares (mean of each, and the median of the rounds' own ratios, which a
-passing load on the shared machine sways less) and the SQL statements per request.
+passing load on the shared machine sways less), the CPU PostgreSQL and the server spent
+per request (`bench.cpu`) and the SQL statements per request.
 Needs PostgreSQL and wrk (Debian package).
 """
 
@@ -28,6 +29,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.cpu import Spent, spent  # noqa: E402
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 UNIT_ID = 2  # the first county with its townships
@@ -211,10 +214,18 @@ def main() -> None:
         }
         for port, path, body, token in runs.values():
             wrk(port, path, body, token, 3, args.connections)  # warm up
+        group = {api_port: servers["api"].pid, open_port: servers["api-no-authz"].pid,
+                 reference_port: servers["reference"].pid}
         rounds: list[dict[str, dict[str, float]]] = []
+        cpu = {name: Spent(0.0, 0.0) for name in runs}
+        served = dict.fromkeys(runs, 0.0)
         for _ in range(args.rounds):
-            rounds.append({name: wrk(port, path, body, token, args.seconds, args.connections)
-                           for name, (port, path, body, token) in runs.items()})
+            rounds.append({})
+            for name, (port, path, body, token) in runs.items():
+                before = spent(group[port])
+                rounds[-1][name] = wrk(port, path, body, token, args.seconds, args.connections)
+                cpu[name] = cpu[name] + (spent(group[port]) - before)
+                served[name] += rounds[-1][name]["rps"] * args.seconds
         mean = {name: statistics.mean(r[name]["rps"] for r in rounds) for name in runs}
         reference = mean["reference (one SQL query)"]
         print(f"\n{'scenario':36} {'req/s':>8} {'× ref':>6} {'p50 ms':>8} {'p99 ms':>8}"
@@ -224,6 +235,10 @@ def main() -> None:
             print(f"{name:36} {mean[name]:8.1f} {mean[name] / reference:6.3f} "
                   f"{statistics.median(r[name]['p50'] for r in rounds):8.2f} "
                   f"{statistics.median(r[name]['p99'] for r in rounds):8.2f}   {each}")
+
+        print("\nCPU per request (all rounds):")
+        for name in runs:
+            print(f"  {name:34} {cpu[name].per_request(served[name])}")
 
         def ratio(name: str, over: str) -> str:
             per_round = statistics.median(r[name]["rps"] / r[over]["rps"] for r in rounds)
