@@ -13,7 +13,10 @@ prints requests per second, p50, p99, server CPU per request (user + system time
 server's processes over the run, divided by the requests), the largest RSS of a worker,
 sequential latency (median of one client's requests) at first = 10 / 50 / 200, and the
 SQL statements one request executes, counted by a wire-protocol relay (`bench/pgwire.py`)
-that a second instance of each target connects through.
+that a second instance of each target connects through. Then, on the 1-worker API with
+authorization, the same page as a discipline inspector asks for it, without and with
+``evaluations { comment }``, which he may not read: alternated over ``--rounds``, with
+their ratio (`bench.roster.Rounds`).
 
 PostGraphile (optional, ``--no-postgraphile`` leaves it out) runs from
 ``bench/postgraphile`` (``npm ci`` there first): Node 22 from the npm package
@@ -40,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import pgwire  # noqa: E402
-from bench.roster import dsn, prepare, wrk  # noqa: E402
+from bench.roster import Rounds, dsn, prepare, wrk  # noqa: E402
 
 PEER_DIR = ROOT / "bench" / "postgraphile"
 PAGE = 50
@@ -52,6 +55,10 @@ API_ROSTER = """query Roster($first: Int!, $unitId: ID!) {
     id name unit { name }
     evaluations { year grade score }
     findings { status item { code title } } } } } }"""
+#: The same page with a field the discipline inspectors may not read (denied on every
+#: evaluation, reported as one error).
+DENIED_ROSTER = API_ROSTER.replace("evaluations { year grade score }",
+                                   "evaluations { year grade score comment }")
 PEER_ROSTER = """query Roster($first: Int!, $unitId: Int!) {
   allCadres(first: $first, condition: {unitId: $unitId}, orderBy: [ROW_ID_ASC]) { nodes {
     rowId name unitByUnitId { name }
@@ -320,6 +327,8 @@ def main() -> None:
     parser.add_argument("--base-port", type=int, default=9400,
                         help="targets listen from here on; the relay and its targets above")
     parser.add_argument("--no-postgraphile", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the discipline pages, plain and with a denied field")
     args = parser.parse_args()
 
     from api.auth import issue_token
@@ -328,7 +337,8 @@ def main() -> None:
 
     asyncio.run(prepare(args.database, args.size))
     url = dsn(args.database).replace("postgresql://", "postgresql+asyncpg://")
-    org = issue_token(Settings(database_url=url), asyncio.run(_subject(url, "demo-org")))
+    org, discipline = (issue_token(Settings(database_url=url), asyncio.run(_subject(url, name)))
+                       for name in ("demo-org", "demo-discipline"))
     unit_id = asyncio.run(leaf_unit(args.database, max(SEQUENTIAL_FIRSTS)))
     print(f"unit {unit_id} (no subunits); page of {PAGE}")
     found = targets(args, unit_id, org)
@@ -341,6 +351,7 @@ def main() -> None:
         check_same(found, "after the load")
         for target in found:
             sequential(target)
+        denials = denied_pair(found, unit_id, discipline, args)
     finally:
         for target in found:
             stop(target)
@@ -352,6 +363,32 @@ def main() -> None:
         finally:
             stop(target)
     report(found)
+    plain, denied = denials.runs
+    denials.report(plain)
+    print(f"\ndenied-field page / plain page: {denials.ratio(denied, plain)}")
+
+
+def denied_pair(found: list[Target], unit_id: int, discipline: str,
+                args: argparse.Namespace) -> Rounds:
+    """The page as a discipline inspector asks for it, plain and with the comment he may
+    not read, on the 1-worker API with authorization: alternated over ``args.rounds``."""
+    [api] = [t for t in found if t.name == "API, 1 worker, authorization on"]
+    assert api.process is not None
+    variables = {"first": PAGE, "unitId": str(unit_id)}
+    plain = {"query": API_ROSTER, "variables": variables}
+    denied = {"query": DENIED_ROSTER, "variables": variables}
+    answer = json.loads(urllib.request.urlopen(urllib.request.Request(
+        f"http://127.0.0.1:{api.port}/graphql", json.dumps(denied).encode(),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {discipline}"}),
+        timeout=30).read())
+    [error] = answer["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN" and error["extensions"]["deniedCount"]
+    pair = Rounds({"API, 1 worker, discipline": (api.port, "/graphql", plain, discipline),
+                   "API, 1 worker, discipline + denied comment": (
+                       api.port, "/graphql", denied, discipline)},
+                  {api.port: api.process.pid}, args.seconds, args.connections)
+    pair.run(args.rounds)
+    return pair
 
 
 if __name__ == "__main__":

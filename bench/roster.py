@@ -126,6 +126,62 @@ def wrk(port: int, path: str, body: dict, token: str | None, seconds: int,
             "p50": latency("50"), "p99": latency("99")}
 
 
+class Rounds:
+    """Scenarios driven one after the other, round after round, so that a passing load on
+    the shared machine falls on all of them alike.
+
+    Args:
+        runs: per scenario, the port, path, body and token of its request.
+        group: the process group of the server behind each port (`bench.cpu`).
+        seconds: the length of one scenario's load in a round.
+        connections: wrk's connections.
+    """
+
+    def __init__(self, runs: dict[str, tuple[int, str, dict, str | None]],
+                 group: dict[int, int], seconds: int, connections: int) -> None:
+        self.runs, self.group = runs, group
+        self.seconds, self.connections = seconds, connections
+        self.rounds: list[dict[str, dict[str, float]]] = []
+        self.cpu = {name: Spent(0.0, 0.0) for name in runs}
+        self.served = dict.fromkeys(runs, 0.0)
+
+    def run(self, rounds: int) -> None:
+        for port, path, body, token in self.runs.values():
+            wrk(port, path, body, token, 3, self.connections)  # warm up
+        for _ in range(rounds):
+            self.rounds.append({})
+            for name, (port, path, body, token) in self.runs.items():
+                before = spent(self.group[port])
+                result = wrk(port, path, body, token, self.seconds, self.connections)
+                self.cpu[name] = self.cpu[name] + (spent(self.group[port]) - before)
+                self.served[name] += result["rps"] * self.seconds
+                self.rounds[-1][name] = result
+
+    def mean(self, name: str) -> float:
+        return statistics.mean(r[name]["rps"] for r in self.rounds)
+
+    def report(self, reference: str) -> None:
+        """Print each scenario's figures, throughput also as a share of ``reference``'s."""
+        width = max(len(name) for name in self.runs) + 1
+        print(f"\n{'scenario':{width}} {'req/s':>8} {'× ref':>6} {'p50 ms':>8} {'p99 ms':>8}"
+              f"   req/s per round")
+        for name in self.runs:
+            each = " / ".join(f"{r[name]['rps']:.0f}" for r in self.rounds)
+            print(f"{name:{width}} {self.mean(name):8.1f} "
+                  f"{self.mean(name) / self.mean(reference):6.3f} "
+                  f"{statistics.median(r[name]['p50'] for r in self.rounds):8.2f} "
+                  f"{statistics.median(r[name]['p99'] for r in self.rounds):8.2f}   {each}")
+        print("\nCPU per request (all rounds):")
+        for name in self.runs:
+            print(f"  {name:{width}} {self.cpu[name].per_request(self.served[name])}")
+
+    def ratio(self, name: str, over: str) -> str:
+        """``name``'s throughput over ``over``'s: of the means, and the rounds' median."""
+        per_round = statistics.median(r[name]["rps"] / r[over]["rps"] for r in self.rounds)
+        return (f"{self.mean(name) / self.mean(over):.3f}× "
+                f"(median of the rounds: {per_round:.3f}×)")
+
+
 async def statements_per_request(url: str, token: str, query: str) -> int:
     """Count the SQL statements one roster request by a known caller issues, in process."""
     import httpx
@@ -212,42 +268,15 @@ def main() -> None:
                 api_port, "/graphql", {"query": ROSTER_WITH_DENIED, "variables": variables},
                 discipline),
         }
-        for port, path, body, token in runs.values():
-            wrk(port, path, body, token, 3, args.connections)  # warm up
         group = {api_port: servers["api"].pid, open_port: servers["api-no-authz"].pid,
                  reference_port: servers["reference"].pid}
-        rounds: list[dict[str, dict[str, float]]] = []
-        cpu = {name: Spent(0.0, 0.0) for name in runs}
-        served = dict.fromkeys(runs, 0.0)
-        for _ in range(args.rounds):
-            rounds.append({})
-            for name, (port, path, body, token) in runs.items():
-                before = spent(group[port])
-                rounds[-1][name] = wrk(port, path, body, token, args.seconds, args.connections)
-                cpu[name] = cpu[name] + (spent(group[port]) - before)
-                served[name] += rounds[-1][name]["rps"] * args.seconds
-        mean = {name: statistics.mean(r[name]["rps"] for r in rounds) for name in runs}
-        reference = mean["reference (one SQL query)"]
-        print(f"\n{'scenario':36} {'req/s':>8} {'× ref':>6} {'p50 ms':>8} {'p99 ms':>8}"
-              f"   req/s per round")
-        for name in runs:
-            each = " / ".join(f"{r[name]['rps']:.0f}" for r in rounds)
-            print(f"{name:36} {mean[name]:8.1f} {mean[name] / reference:6.3f} "
-                  f"{statistics.median(r[name]['p50'] for r in rounds):8.2f} "
-                  f"{statistics.median(r[name]['p99'] for r in rounds):8.2f}   {each}")
-
-        print("\nCPU per request (all rounds):")
-        for name in runs:
-            print(f"  {name:34} {cpu[name].per_request(served[name])}")
-
-        def ratio(name: str, over: str) -> str:
-            per_round = statistics.median(r[name]["rps"] / r[over]["rps"] for r in rounds)
-            return f"{mean[name] / mean[over]:.3f}× (median of the rounds: {per_round:.3f}×)"
-
+        rounds = Rounds(runs, group, args.seconds, args.connections)
+        rounds.run(args.rounds)
+        rounds.report("reference (one SQL query)")
         print("\nauthorization on / off: "
-              f"{ratio('API, authorization on', 'API, authorization off')}")
+              f"{rounds.ratio('API, authorization on', 'API, authorization off')}")
         print("denied-field page / plain page: "
-              f"{ratio('API, discipline, + denied comment', 'API, discipline, same page')}")
+              f"{rounds.ratio('API, discipline, + denied comment', 'API, discipline, same page')}")
     finally:
         for process in servers.values():
             os.killpg(process.pid, 15)
