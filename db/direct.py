@@ -23,7 +23,7 @@ path there.
 """
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -127,6 +127,31 @@ def driver_statement(statement: Any, dialect: Dialect) -> DriverStatement:
 async def fetch_row(connection: AsyncConnection, statement: DriverStatement,
                     params: Mapping[str, Any]) -> Sequence[Any] | None:
     """The first row ``statement`` answers on ``connection``'s asyncpg connection."""
+    row = await _on_driver(connection, statement, params,
+                           lambda driver, arguments: driver.fetchrow(statement.sql, *arguments))
+    return row  # type: ignore[no-any-return]
+
+
+async def execute_committed(connection: AsyncConnection, statement: DriverStatement,
+                            params: Mapping[str, Any]) -> None:
+    """Run one writing ``statement`` outside any transaction: PostgreSQL commits it by
+    itself, durably, before answering. The engine's listeners see the statement and, as
+    for any transaction, its commit."""
+    await _on_driver(connection, statement, params,
+                     lambda driver, arguments: driver.execute(statement.sql, *arguments))
+    sync = connection.sync_connection
+    assert sync is not None
+    if sync._has_events or sync.engine._has_events:
+        for commit_listener in sync.dispatch.commit:
+            commit_listener(sync)
+
+
+async def _on_driver(connection: AsyncConnection, statement: DriverStatement,
+                     params: Mapping[str, Any],
+                     run: Callable[[Any, tuple[Any, ...]], Awaitable[Any]]) -> Any:
+    """``run(driver, arguments)`` on ``connection``'s asyncpg connection, with the
+    statement's arguments for ``params``; the engine's cursor listeners see ``statement``
+    before and after, as they see any other (statement counts, tracing)."""
     sync = connection.sync_connection
     assert sync is not None
     raw = await connection.get_raw_connection()
@@ -138,32 +163,8 @@ async def fetch_row(connection: AsyncConnection, statement: DriverStatement,
     if listening:
         for listener in sync.dispatch.before_cursor_execute:
             listener(sync, None, statement.sql, arguments, context, False)
-    row = await driver.fetchrow(statement.sql, *arguments)
+    result = await run(driver, arguments)
     if listening:
         for listener in sync.dispatch.after_cursor_execute:
             listener(sync, None, statement.sql, arguments, context, False)
-    return row  # type: ignore[no-any-return]
-
-
-async def execute_committed(connection: AsyncConnection, statement: DriverStatement,
-                            params: Mapping[str, Any]) -> None:
-    """Run one writing ``statement`` outside any transaction: PostgreSQL commits it by
-    itself, durably, before answering. The engine's listeners see the statement and, as
-    for any transaction, its commit."""
-    sync = connection.sync_connection
-    assert sync is not None
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    arguments = statement.arguments(params)
-    listening = sync._has_events or sync.engine._has_events
-    context = SimpleNamespace()
-    if listening:
-        for listener in sync.dispatch.before_cursor_execute:
-            listener(sync, None, statement.sql, arguments, context, False)
-    await driver.execute(statement.sql, *arguments)
-    if listening:
-        for listener in sync.dispatch.after_cursor_execute:
-            listener(sync, None, statement.sql, arguments, context, False)
-        for commit_listener in sync.dispatch.commit:
-            commit_listener(sync)
+    return result
