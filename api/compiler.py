@@ -658,17 +658,16 @@ class _Builder:
                   order: tuple[Any, ...], count: Any) -> Any:
         """The SQL of the class skeleton of a list: its objects' over ``rows`` in
         ``order``, or ``count`` (their number) when they have no parts."""
-        shape = Shape.of(selections)
-        if not shape.walked:
+        found = self.skeleton_aggregate(selections, order, grant_class)
+        if found is None:
             return None
-        if shape.parts == 0:
+        aggregate, is_json = found
+        if not is_json:
             return count
-        item = self.skeleton(selections, grant_class)
-        return self.json.nested(select(self.json.array(item, *order)).select_from(rows)
-                                .scalar_subquery())
+        return self.json.nested(select(aggregate).select_from(rows).scalar_subquery())
 
-    def skeleton_aggregate(self, selections: list[Selection],
-                           order: tuple[Any, ...]) -> tuple[Any, bool] | None:
+    def skeleton_aggregate(self, selections: list[Selection], order: tuple[Any, ...],
+                           grant_class: Any = None) -> tuple[Any, bool] | None:
         """The class skeleton of a list as an aggregate over its rows, to select beside
         its value: its objects' skeletons in ``order`` (and True: JSON), or their number
         (and False); None when nothing in them can deny."""
@@ -677,7 +676,7 @@ class _Builder:
             return None
         if shape.parts == 0:
             return func.count(), False
-        return self.json.array(self.skeleton(selections), *order), True
+        return self.json.array(self.skeleton(selections, grant_class), *order), True
 
     def audit(self, type_field: str, level: _Level, record_id: Any, value: Any,
               allowed: Any) -> None:

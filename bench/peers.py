@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import pgwire  # noqa: E402
+from bench.cpu import spent  # noqa: E402
 from bench.roster import Rounds, dsn, prepare, wrk  # noqa: E402
 
 PEER_DIR = ROOT / "bench" / "postgraphile"
@@ -168,18 +169,6 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for member in _tree(pid):
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
-
-
 def worker_rss_mb(pid: int) -> float:
     """The largest resident set among the processes serving (a master without work of its
     own is left out when it has workers)."""
@@ -197,11 +186,11 @@ def load(target: Target, seconds: int, connections: int) -> None:
     assert target.process is not None
     body = target.body(PAGE)
     wrk(target.port, target.path, body, target.token, 3, connections)  # warm up
-    before = cpu_seconds(target.process.pid)
+    before = spent(target.process.pid).server  # each target leads its own process group
     started = time.monotonic()
     result = wrk(target.port, target.path, body, target.token, seconds, connections)
     elapsed = time.monotonic() - started
-    used = cpu_seconds(target.process.pid) - before
+    used = spent(target.process.pid).server - before
     requests = result["rps"] * elapsed
     target.results.update(result, cpu_ms=used / requests * 1000,
                           rss=worker_rss_mb(target.process.pid))
