@@ -69,6 +69,11 @@ class Denials:
         else:
             entry[2] += count
 
+    @property
+    def ever_readable(self) -> frozenset[str]:
+        """The fields the caller can read on some record: their denials are per value."""
+        return self._ever_readable
+
     def per_value(self, type_field: str) -> bool:
         """Whether each denied value of ``type_field`` is its own error (the caller can
         read it on some record), rather than counted per selection."""

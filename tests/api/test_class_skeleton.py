@@ -7,12 +7,13 @@ equivalence test compares both paths on generated queries over the demo roles; t
 shapes include some that no demo role meets.)
 """
 
+import json
 from typing import Any
 
 import pytest
 from graphql import FieldNode, parse
 
-from api.compiler import Selection, Shape, report_denials
+from api.compiler import Plan, Selection, Shape, report_denials
 from api.guard import Denials
 from api.schema import build_schema
 
@@ -122,3 +123,22 @@ def test_several_values_at_once_are_refused_for_a_field_reported_per_value():
     denials = Denials(frozenset({"Evaluation.comment"}))
     with pytest.raises(ValueError, match="per value"):
         denials.add_at("Evaluation.comment", ["cadres"], "comment", _nodes()["comment"], 2)
+
+
+@pytest.mark.parametrize("per_value", [False, True])
+def test_a_skeleton_answered_again_reports_what_walking_it_reports(per_value):
+    # Given a plan of the roster that has reported the denials of one answer's skeleton
+    ever_readable = frozenset({"Evaluation.comment"} if per_value else ())
+    shape = _roster_shape(id_number_denied=False)
+    plan = Plan([], None, shape, [])
+    plan.report("[3,0,2]", Denials(ever_readable))
+    # When the same skeleton is answered again, then another
+    again, other = Denials(ever_readable), Denials(ever_readable)
+    plan.report("[3,0,2]", again)
+    plan.report("[0,1,0]", other)
+    # Then each reports what walking its skeleton reports
+    for text, reported in (("[3,0,2]", again), ("[0,1,0]", other)):
+        expected = Denials(ever_readable)
+        report_denials(json.loads(text), shape, expected)
+        assert _errors(reported) == _errors(expected)
+    assert _errors(again) != _errors(other)

@@ -81,3 +81,23 @@ async def test_a_page_with_denials_is_read_once_for_its_data_and_their_skeleton(
     assert body["errors"][0]["extensions"]["deniedCount"] > 0
     [statement] = _data_statements(statements)
     assert statement.count("FROM w0") == 1, statement
+
+
+async def test_a_key_longer_than_a_column_name_is_answered_whole(as_user):
+    # PostgreSQL keeps 63 bytes of a column name: an object with a longer key is built
+    # by json_build_object instead of as a row (api.compiler._Json.object).
+    org, key = as_user("demo-org"), "k" * 70
+    query = ("{ cadres(first: 3) { edges { node { KEY: name evaluations { year KEY: grade } "
+             "} } } }").replace("KEY", key)
+    await org(query)  # the plan is compiled by the first request
+    with counting_statements() as statements:
+        body = await org(query)
+    assert len(_data_statements(statements)) == 1
+    named = await org("{ cadres(first: 3) { edges { node { name evaluations { year grade } "
+                      "} } } }")
+    assert [edge["node"][key] for edge in body["data"]["cadres"]["edges"]] == \
+        [edge["node"]["name"] for edge in named["data"]["cadres"]["edges"]]
+    assert [[evaluation[key] for evaluation in edge["node"]["evaluations"]]
+            for edge in body["data"]["cadres"]["edges"]] == \
+        [[evaluation["grade"] for evaluation in edge["node"]["evaluations"]]
+         for edge in named["data"]["cadres"]["edges"]]
