@@ -58,6 +58,7 @@ from graphql.execution.collect_fields import collect_fields
 from graphql.execution.values import get_argument_values
 from sqlalchemy import (
     Integer,
+    LargeBinary,
     String,
     Text,
     and_,
@@ -348,6 +349,15 @@ class _Json:
         for key, value in pairs:
             args += [literal_column("'" + key.replace("'", "''") + "'"), value]
         return (func.json_build_object if self.pg else func.json_object)(*args)
+
+    def text(self, value: Any) -> Any:
+        """The answer's JSON as the server sends it on: on PostgreSQL its UTF-8 bytes,
+        which the driver hands over as they are (text it would decode, and orjson encode
+        again); on SQLite its text. Never as ``json``, which the driver would parse."""
+        if self.pg:
+            return func.convert_to(cast(value, Text), literal_column("'UTF8'"),
+                                   type_=LargeBinary)
+        return cast(value, Text)
 
     def nested(self, value: Any) -> Any:
         """A JSON value from a subquery, embedded as JSON (SQLite loses its subtype)."""
@@ -1141,8 +1151,7 @@ def compile_plan(context: Any, plan: FieldPlan, scope: Scope, dialect: str,
         selection.link(field_def.type)
         pairs.append((key, value))
         roots.append(selection)
-    # As text: the driver would decode PostgreSQL's json into Python objects.
-    columns = [cast(json.document(pairs), Text).label("data")]
+    columns = [json.text(json.document(pairs)).label("data")]
     columns += [cast(ids, Text).label(f"a{i}") for i, (_, ids) in enumerate(builder.audits)]
     skeleton = builder.skeleton(roots)
     compiled = Plan(columns,
