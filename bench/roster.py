@@ -81,16 +81,22 @@ def start(module: str, port: int, env: dict[str, str]) -> subprocess.Popen:
          "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
         stdout=subprocess.DEVNULL)  # one log line per request would flood the report
+    wait_until_up(process, port)
+    return process
+
+
+def wait_until_up(process: subprocess.Popen, port: int) -> None:
+    """Wait for the server ``process`` to answer on ``port``; kill it if it never does."""
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
+            return
         except urllib.error.HTTPError:
-            return process  # the reference has no health route: it answered, so it is up
+            return  # the reference has no health route: it answered, so it is up
         except OSError:
             time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{module} did not start on port {port}")
+    os.killpg(process.pid, 9)
+    raise SystemExit(f"{process.args} did not start on port {port}")
 
 
 def post(port: int, path: str, body: dict, token: str | None) -> dict:
