@@ -87,6 +87,7 @@ from api.paging import decode_cursor, encode_cursor
 from api.principals import Proof
 from api.reads import read_rows
 from api.resolvers.ids import decode_id
+from api.shared_commits import shared_commits
 from authz.compiled import Grant
 from authz.masking import MASKABLE
 from authz.scope import NO_GRANTS, SELF, Scope
@@ -517,7 +518,8 @@ class Plan:
     The statement answers ``data``, then one column per audited selection, then the class
     skeleton when some selection can deny. The skeleton comes after the caller's proof when
     `proving` adds it, so that the columns before keep their places, and before the read
-    event's ids that `recording` adds last (`skeleton_of`).
+    event's ids that `recording` adds last (`skeleton_of`); a `recording` statement has no
+    audit columns (its event's ids say what it read).
     """
 
     #: ``data`` and the audit columns.
@@ -559,10 +561,11 @@ class Plan:
         return len(set(self.audited)) == 1
 
     def recording(self, proof: Proof | None) -> Any:
-        """The statement (with ``proof``'s columns when given) that records its read."""
+        """The statement (with ``proof``'s columns when given) that records its read: its
+        event's ids replace the audit columns, ``data`` first and the ids last."""
         variant = None if proof is None else proof.policy_version_wanted
         if variant not in self._recording:
-            statement = self.statement if proof is None else self.proving(proof)
+            statement = self._select([] if proof is None else proof.columns(), audit=False)
             self._recording[variant] = recorded_reads.recording(statement, self.audit_rows,
                                                                 proof)
         return self._recording[variant]
@@ -600,9 +603,9 @@ class Plan:
         `recording` one (``recorded``), whose last column is the read event's."""
         return row[-2] if recorded else row[-1]
 
-    def _select(self, proof_columns: list[Any]) -> Any:
+    def _select(self, proof_columns: list[Any], *, audit: bool = True) -> Any:
         last = [] if self.skeleton is None else [self.skeleton]
-        return select(*self.columns, *proof_columns, *last)
+        return select(*(self.columns if audit else self.columns[:1]), *proof_columns, *last)
 
     def for_driver(self, statement: Any, dialect: Any,
                    params: dict[str, Any]) -> DriverStatement:
@@ -1363,6 +1366,17 @@ async def run_plan(context: Any, plan: Plan, params: dict[str, Any]) -> Any:
         wanted = proving and proof is not None and proof.policy_version_wanted
         params.update(recorded_reads.values(
             ctx, plan.audited[0], ctx.policy.compiled.version if wanted else None))
+        # Committed together with concurrent runs of the same statement (group commit).
+        engine = ctx.uow.engine
+        row = await shared_commits(engine, ctx.settings.request_timeout_seconds).fetch(
+            plan.for_driver(statement, engine.dialect, params), params)
+        if proving and not _proven(ctx, proof, row[1:]):
+            return None  # dropped unread: the endpoint answers again (api.principals)
+        if row[-1] is not None:
+            metrics.AUDIT_EVENTS.inc()
+            record_type, name = plan.audited[0].split(".", 1)
+            ctx.reads.recorded(record_type, orjson.loads(row[-1]), [name])
+        return _answer(ctx, plan, row, records)
     async with ctx.uow.statement_connection() as connection:
         dialect = connection.dialect
         if direct:
@@ -1373,27 +1387,31 @@ async def run_plan(context: Any, plan: Plan, params: dict[str, Any]) -> Any:
                 await _register_sqlite_functions(connection)
             row = (await connection.execute(statement, params)).one()
         assert row is not None  # one row, always: the statement selects no FROM of its own
-        if proving:
-            assert proof is not None
-            proof.record(row[1 + len(plan.audited):])
-            if not proof.holds(ctx.policy.compiled.version):
-                return None  # dropped unread: the endpoint answers again (api.principals)
-        if records:
-            if row[-1] is not None:
-                metrics.AUDIT_EVENTS.inc()
-                record_type, name = plan.audited[0].split(".", 1)
-                ctx.reads.recorded(record_type, orjson.loads(row[-1]), [name])
-        else:
-            reads = ctx.reads
-            for type_field, ids in zip(plan.audited, row[1:1 + len(plan.audited)],
-                                       strict=True):
-                for record_id in orjson.loads(ids) if ids else ():
-                    reads.note(type_field, record_id)
-            if reads and direct and not ctx.uow.in_transaction:
-                # The answer's reads, committed by one more statement on the same
-                # connection before the answer leaves; a failure withholds it.
-                await audit.append_committed(connection, read_rows(ctx), direct=True)
-                reads.clear()
+        if proving and not _proven(ctx, proof, row[1 + len(plan.audited):]):
+            return None  # dropped unread: the endpoint answers again (api.principals)
+        reads = ctx.reads
+        for type_field, ids in zip(plan.audited, row[1:1 + len(plan.audited)],
+                                   strict=True):
+            for record_id in orjson.loads(ids) if ids else ():
+                reads.note(type_field, record_id)
+        if reads and direct and not ctx.uow.in_transaction:
+            # The answer's reads, committed by one more statement on the same
+            # connection before the answer leaves; a failure withholds it.
+            await audit.append_committed(connection, read_rows(ctx), direct=True)
+            reads.clear()
+    return _answer(ctx, plan, row, False)
+
+
+def _proven(ctx: Any, proof: Proof | None, answered: Any) -> bool:
+    """Whether the caller's account check, ``answered`` by the proof's columns (and those
+    after them), still holds."""
+    assert proof is not None
+    proof.record(answered)
+    return proof.holds(ctx.policy.compiled.version)
+
+
+def _answer(ctx: Any, plan: Plan, row: Any, records: bool) -> Any:
+    """The ``data`` in ``row``, its denials reported from the class skeleton."""
     if plan.may_deny:
         skeleton = plan.skeleton_of(row, records)
         if skeleton is not None:

@@ -24,6 +24,7 @@ path there.
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import Context
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -130,6 +131,35 @@ async def fetch_row(connection: AsyncConnection, statement: DriverStatement,
     row = await _on_driver(connection, statement, params,
                            lambda driver, arguments: driver.fetchrow(statement.sql, *arguments))
     return row  # type: ignore[no-any-return]
+
+
+async def fetch_rows(connection: AsyncConnection, statement: DriverStatement,
+                     runs: Sequence[tuple[Mapping[str, Any], Context]]) -> list[Any]:
+    """The first row of each run of ``statement``, sent together on ``connection``'s
+    asyncpg connection: one round trip and, outside a transaction, one implicit
+    transaction whose single commit covers every run (all or none).
+
+    Each run is ``(params, context)``: the engine's cursor listeners see the statement
+    once per run, inside that run's context (the requester's, for its statement count).
+    """
+    sync = connection.sync_connection
+    assert sync is not None
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    arguments = [statement.arguments(params) for params, _ in runs]
+    listening = sync._has_events or sync.engine._has_events
+    kept = [SimpleNamespace() for _ in runs]
+    if listening:
+        for (_, context), values, namespace in zip(runs, arguments, kept, strict=True):
+            for listener in sync.dispatch.before_cursor_execute:
+                context.run(listener, sync, None, statement.sql, values, namespace, False)
+    rows = await driver.fetchmany(statement.sql, arguments)
+    if listening:
+        for (_, context), values, namespace in zip(runs, arguments, kept, strict=True):
+            for listener in sync.dispatch.after_cursor_execute:
+                context.run(listener, sync, None, statement.sql, values, namespace, False)
+    return list(rows)
 
 
 async def execute_committed(connection: AsyncConnection, statement: DriverStatement,
