@@ -56,14 +56,13 @@ def event_of(request: int) -> dict[str, Any]:
 
 async def test_concurrent_audited_reads_share_commits_and_each_records_its_own_ids(as_user,
                                                                                   engine):
-    # given the page's statement already compiled, and twelve pages of different sizes
+    # given the page's statement already compiled
     org = as_user("demo-org")
     assert "errors" not in await org(PAGE, first=1, unitId="2")
-    sizes = list(range(1, 13))
 
-    # when they are asked at the same time
-    answers = await asyncio.gather(*(org(PAGE, first=1, unitId="2") for _ in sizes),
-                                   *(org(PAGE, first=size, unitId="2") for size in sizes))
+    # when it is asked 24 times at once, beside twelve pages of other sizes
+    answers = await asyncio.gather(*(org(PAGE, first=1, unitId="2") for _ in range(24)),
+                                   *(org(PAGE, first=size, unitId="2") for size in range(1, 13)))
 
     # then every answer has its data, and the newest events hold exactly their ids
     assert all("errors" not in answer for answer in answers), answers
@@ -108,10 +107,10 @@ async def test_a_run_given_up_before_its_batch_leaves_writes_nothing(engine):
     # when the batches have been sent
     await asyncio.gather(first, kept)
 
-    # then the dropped run wrote no event
-    events = await newest_events(engine, 3)
-    assert [json.loads(event["record_ids"]) for event in events][:2] == [[11], [10]]
-    assert [12] not in [json.loads(event["record_ids"]) for event in events]
+    # then the dropped run wrote no event (the two batches may commit in either order)
+    newest = [json.loads(event["record_ids"]) for event in await newest_events(engine, 3)]
+    assert sorted(newest[:2]) == [[10], [11]]
+    assert [12] not in newest
 
 
 async def test_a_quiet_server_sends_a_run_at_once(engine):
