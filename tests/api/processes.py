@@ -25,18 +25,27 @@ def _ports(variable: str, default: range) -> range:
     return range(first, last + 1)
 
 
-#: Ports these tests may take, so they never meet another service on the machine.
+#: Ports these tests may take, so they never meet another service on the machine. All lie
+#: below Linux's ephemeral range (32768-60999 by default): a port in it can be the local
+#: end of any process's outgoing connection at the moment a server wants to listen on it.
 SERVER_PORTS = _ports("TEST_SERVER_PORTS", range(8250, 8300))
-REDIS_PORTS = _ports("TEST_REDIS_PORTS", range(56390, 56400))
+REDIS_PORTS = _ports("TEST_REDIS_PORTS", range(24390, 24400))
 #: Ports for PostgreSQL clusters of the fault tests' own.
-PG_PORTS = _ports("TEST_PG_PORTS", range(55430, 55440))
+PG_PORTS = _ports("TEST_PG_PORTS", range(24430, 24440))
 
 
 def free_port(ports: range) -> int:
+    """The first port of ``ports`` that nothing listens on and nothing holds as its own."""
     for port in ports:
         with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:  # the local end of a connection, or one closing
+                continue
+            return port
     raise AssertionError(f"no free port in {ports}")
 
 

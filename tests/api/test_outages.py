@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
     uses_sqlite() or binaries() is None,
     reason="PostgreSQL fault tests: need TEST_DATABASE_URL on PostgreSQL and its binaries")
 
-PORT = 55433
+PORT = 24460  # below the ephemeral ports (tests.api.processes)
 QUERY = "{ cadres(first: 2) { totalCount edges { node { id name } } } }"
 CREATE = """mutation Create($input: CreateCadreInput!) {
   createCadre(input: $input) { cadre { id } } }"""

@@ -29,7 +29,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("pgbouncer") is None,
                        reason="pgbouncer is not installed (Debian: apt-get install pgbouncer)"),
 ]
-PORTS = range(56433, 56440)
+PORTS = range(24450, 24457)  # below the ephemeral ports (tests.api.processes)
 #: Fewer server connections than concurrent requests: transactions of different clients
 #: take turns on one server connection, where reused statement names would collide.
 SERVER_CONNECTIONS = 2
