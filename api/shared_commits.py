@@ -30,9 +30,10 @@ from db.direct import DriverStatement, fetch_rows
 MAX_RUNS = 32
 #: Batches of one statement text under way at once, per process: while some wait for
 #: their commit to reach the disk, others are sent. Measured on the roster page with
-#: ``idNumber`` (2 workers, 16 connections), audited / plain throughput: one at a time
-#: 0.87–0.95×; two 0.91–0.95×; four 0.95–0.99×; eight 0.94–0.95×. About a tenth of the
-#: CPU stays idle in every case: the requests all waiting for a flush at times.
+#: ``idNumber`` (2 workers, 16 connections, 8-second runs alternated with the plain
+#: page), audited / plain throughput: one at a time 0.87–0.96×; two 0.91–0.95×; four
+#: 0.95–0.99×; eight 0.94–0.95×. About a tenth of the CPU stays idle in every case: the
+#: requests all waiting for a flush at times.
 SENDERS = 4
 
 
