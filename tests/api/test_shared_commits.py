@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from api.faults import is_unavailable
 from api.shared_commits import SharedCommits
 from db import audit
 from db.direct import DriverStatement
-from db.engine import create_engine
+from db.engine import ConnectionLimits, create_engine
 from domain.enums import Role
 from domain.principal import Holding, Principal
+from tests.api.processes import PG_PORTS, free_port
 from tests.conftest import uses_sqlite
 
 pytestmark = pytest.mark.skipif(uses_sqlite(), reason="PostgreSQL's driver connections")
@@ -117,3 +119,24 @@ async def test_a_quiet_server_sends_a_run_at_once(engine):
     shared = SharedCommits(engine, timeout=10)
     row = await asyncio.wait_for(shared.fetch(INSERT, event_of(20)), 5)
     assert row["id"] > 0
+
+
+async def test_an_outage_fails_every_run_of_the_batch_at_once():
+    # given runs waiting together on a server that does not answer
+    nowhere = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port(PG_PORTS)}/x",
+                            limits=ConnectionLimits(pool_timeout_seconds=1))
+    shared = SharedCommits(nowhere, timeout=10)
+    try:
+        first = asyncio.ensure_future(shared.fetch(INSERT, event_of(30)))
+        await asyncio.sleep(0)
+        together = [asyncio.ensure_future(shared.fetch(INSERT, event_of(n))) for n in (31, 32)]
+
+        # when they are sent
+        results = await asyncio.gather(first, *together, return_exceptions=True)
+    finally:
+        await nowhere.dispose()
+
+    # then each fails as an outage, the two sent together with the very same failure
+    # (not sent again one by one)
+    assert all(is_unavailable(result) for result in results), results
+    assert results[1] is results[2]
