@@ -32,7 +32,7 @@ MAX_RUNS = 32
 #: their commit to reach the disk, others are sent. Measured on the roster page with
 #: ``idNumber`` (2 workers, 16 connections, 8-second runs alternated with the plain
 #: page), audited / plain throughput: one at a time 0.87–0.96×; two 0.91–0.95×; four
-#: 0.95–0.99×; eight 0.94–0.95×. About a tenth of the CPU stays idle in every case: the
+#: 0.94–0.99×; eight 0.94–0.95×. About a tenth of the CPU stays idle in every case: the
 #: requests all waiting for a flush at times.
 SENDERS = 4
 
