@@ -128,8 +128,8 @@ def driver_statement(statement: Any, dialect: Dialect) -> DriverStatement:
 async def fetch_row(connection: AsyncConnection, statement: DriverStatement,
                     params: Mapping[str, Any]) -> Sequence[Any] | None:
     """The first row ``statement`` answers on ``connection``'s asyncpg connection."""
-    row = await _on_driver(connection, statement, params,
-                           lambda driver, arguments: driver.fetchrow(statement.sql, *arguments))
+    row = await _on_driver(connection, statement, [(params, None)],
+                           lambda driver, runs: driver.fetchrow(statement.sql, *runs[0]))
     return row  # type: ignore[no-any-return]
 
 
@@ -142,23 +142,8 @@ async def fetch_rows(connection: AsyncConnection, statement: DriverStatement,
     Each run is ``(params, context)``: the engine's cursor listeners see the statement
     once per run, inside that run's context (the requester's, for its statement count).
     """
-    sync = connection.sync_connection
-    assert sync is not None
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    arguments = [statement.arguments(params) for params, _ in runs]
-    listening = sync._has_events or sync.engine._has_events
-    kept = [SimpleNamespace() for _ in runs]
-    if listening:
-        for (_, context), values, namespace in zip(runs, arguments, kept, strict=True):
-            for listener in sync.dispatch.before_cursor_execute:
-                context.run(listener, sync, None, statement.sql, values, namespace, False)
-    rows = await driver.fetchmany(statement.sql, arguments)
-    if listening:
-        for (_, context), values, namespace in zip(runs, arguments, kept, strict=True):
-            for listener in sync.dispatch.after_cursor_execute:
-                context.run(listener, sync, None, statement.sql, values, namespace, False)
+    rows = await _on_driver(connection, statement, runs,
+                            lambda driver, arguments: driver.fetchmany(statement.sql, arguments))
     return list(rows)
 
 
@@ -167,8 +152,8 @@ async def execute_committed(connection: AsyncConnection, statement: DriverStatem
     """Run one writing ``statement`` outside any transaction: PostgreSQL commits it by
     itself, durably, before answering. The engine's listeners see the statement and, as
     for any transaction, its commit."""
-    await _on_driver(connection, statement, params,
-                     lambda driver, arguments: driver.execute(statement.sql, *arguments))
+    await _on_driver(connection, statement, [(params, None)],
+                     lambda driver, runs: driver.execute(statement.sql, *runs[0]))
     sync = connection.sync_connection
     assert sync is not None
     if sync._has_events or sync.engine._has_events:
@@ -177,24 +162,34 @@ async def execute_committed(connection: AsyncConnection, statement: DriverStatem
 
 
 async def _on_driver(connection: AsyncConnection, statement: DriverStatement,
-                     params: Mapping[str, Any],
-                     run: Callable[[Any, tuple[Any, ...]], Awaitable[Any]]) -> Any:
-    """``run(driver, arguments)`` on ``connection``'s asyncpg connection, with the
-    statement's arguments for ``params``; the engine's cursor listeners see ``statement``
-    before and after, as they see any other (statement counts, tracing)."""
+                     runs: Sequence[tuple[Mapping[str, Any], Context | None]],
+                     send: Callable[[Any, list[tuple[Any, ...]]], Awaitable[Any]]) -> Any:
+    """``send(driver, arguments)`` on ``connection``'s asyncpg connection, with the
+    statement's arguments for each run's params; the engine's cursor listeners see
+    ``statement`` before and after, once per run (in the run's context when it has one),
+    as they see any other (statement counts, tracing)."""
     sync = connection.sync_connection
     assert sync is not None
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
-    arguments = statement.arguments(params)
+    arguments = [statement.arguments(params) for params, _ in runs]
     listening = sync._has_events or sync.engine._has_events
-    context = SimpleNamespace()  # what listeners may keep between before and after
+    kept = [SimpleNamespace() for _ in runs]  # what listeners may keep between the two
     if listening:
-        for listener in sync.dispatch.before_cursor_execute:
-            listener(sync, None, statement.sql, arguments, context, False)
-    result = await run(driver, arguments)
+        _tell(sync, sync.dispatch.before_cursor_execute, statement.sql, runs, arguments, kept)
+    result = await send(driver, arguments)
     if listening:
-        for listener in sync.dispatch.after_cursor_execute:
-            listener(sync, None, statement.sql, arguments, context, False)
+        _tell(sync, sync.dispatch.after_cursor_execute, statement.sql, runs, arguments, kept)
     return result
+
+
+def _tell(sync: Any, listeners: Any, sql: str,
+          runs: Sequence[tuple[Mapping[str, Any], Context | None]],
+          arguments: list[tuple[Any, ...]], kept: list[SimpleNamespace]) -> None:
+    for (_, context), values, namespace in zip(runs, arguments, kept, strict=True):
+        for listener in listeners:
+            if context is None:
+                listener(sync, None, sql, values, namespace, False)
+            else:
+                context.run(listener, sync, None, sql, values, namespace, False)
